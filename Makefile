@@ -1,0 +1,74 @@
+# connlab — `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+GO      ?= go
+NPM     ?= npm
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
+STATICCHECK_VERSION ?= v0.8.2
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+
+run: ## start the dashboard on http://127.0.0.1:9000
+	$(GO) run .
+
+build: ## build ./bin/connlab (static, version stamped)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/connlab .
+
+test: deps go-test lint web-test check-assets e2e ## install what the tests need, then run every test
+	@echo "make test: all suites passed"
+
+deps: web-deps ## install test dependencies (npm packages; Debian chromium when root)
+	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium. Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium." >&2; exit 1; \
+	fi
+
+go-test: ## Go tests with -race
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) test -race -count=1 ./...
+
+lint: ## staticcheck
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+web-deps:
+	@if [ -f web/package.json ]; then cd web && $(NPM) ci --no-audit --no-fund; fi
+
+web-test: ## front-end unit tests and type checks
+	@if [ -f web/package.json ]; then cd web && $(NPM) run check && $(NPM) test; fi
+
+web: ## rebuild assets/ from web/
+	cd web && $(NPM) run build
+
+web-dev: ## Vite dev server with /api and /ws proxied to a running connlab
+	cd web && $(NPM) run dev
+
+check-assets: ## fail if rebuilding web/ changes the committed assets/
+	@if [ -f web/package.json ]; then cd web && $(NPM) run build >/dev/null; fi
+	@test -z "$$(git status --porcelain -- assets)" || { echo "assets/ is stale: run 'make web' and commit assets/"; git status --porcelain -- assets; exit 1; }
+
+e2e: ## real-browser tests (headless Debian chromium via playwright-core)
+	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
+
+bench: ## benchmarks: sampler per-poll cost (netlink vs gopsutil vs ss)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/
+	@mkdir -p dist
+	@for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "dist/connlab-$$os-$$arch$$ext"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/connlab-$$os-$$arch$$ext . || exit 1; \
+	done
+
+clean: ## remove build and test outputs
+	rm -rf bin dist test-output web/node_modules
