@@ -1,21 +1,114 @@
 package verdict
 
-import "fmt"
+// Finding IDs. They are stable: scripts and the UI key on them.
+const (
+	IDCompleted       = "completed"
+	IDReuse           = "reuse"
+	IDClosedFirst     = "closed-first"
+	IDTimeWait        = "time-wait"
+	IDRetries         = "retries"
+	IDErrors          = "errors"
+	IDProtocol        = "protocol"
+	IDKeepaliveProbes = "keepalive-probes"
+	IDLatency         = "latency"
+	IDGoVersion       = "go-version"
+)
 
-// Analyze turns measured evidence into findings, in a fixed order. It is pure
-// and deterministic: the same Evidence always yields the same findings.
+// Finding levels, from best to worst.
+const (
+	LevelGood = "good"
+	LevelInfo = "info"
+	LevelWarn = "warn"
+	LevelBad  = "bad"
+)
+
+// Thresholds used to grade evidence. Each is a judgement call, kept here so
+// the rules can be read (and argued about) in one place.
+const (
+	// badNewConnPercent: when at least this share of requests needed a fresh
+	// connection, connections were effectively not reused.
+	badNewConnPercent = 80
+	// goodNewConnPercent: at most this share of requests needing a fresh
+	// connection is good reuse whatever the concurrency.
+	goodNewConnPercent = 10
+	// defaultIdlePerHost is Go's http.DefaultMaxIdleConnsPerHost: more
+	// connections open at once than this can overflow a default idle pool.
+	defaultIdlePerHost = 2
+	// ephemeralPorts is the size of Linux's default ip_local_port_range
+	// (32768–60999): each client-side TIME_WAIT pins one of them toward
+	// the same server address for 60 s.
+	ephemeralPorts = 28232
+	// clientTimeWaitWarn: client-side TIME_WAIT from this peak on is worth a
+	// warning (ports pinned for 60 s per connection the client closed).
+	clientTimeWaitWarn = 100
+	// clientTimeWaitBadPercent of ephemeralPorts in client TIME_WAIT is bad.
+	clientTimeWaitBadPercent = 10
+	// errorsBadPercent: at least this share of failed requests is bad; fewer is a warning.
+	errorsBadPercent = 1
+	// maxErrorSamples: how many distinct error messages are quoted.
+	maxErrorSamples = 3
+	// mostPercent: one side "closed most connections first" from this share on.
+	mostPercent = 80
+)
+
+// Analyze turns measured evidence into findings, in a fixed order:
+// completed (only for an unfinished run), reuse, closed-first, time-wait,
+// retries, errors, protocol, keepalive-probes, latency, go-version.
+// It is pure and deterministic: the same Evidence always yields the same
+// findings, and nothing but Evidence is consulted.
 func Analyze(ev Evidence) []Finding {
 	var fs []Finding
-	fs = append(fs, reuse(ev))
-	return fs
+	if !ev.Completed {
+		fs = append(fs, completed(ev))
+	}
+	return append(fs,
+		reuse(ev),
+		closedFirst(ev),
+		timeWait(ev),
+		retries(ev),
+		errorsFinding(ev),
+		protocol(ev),
+		keepaliveProbes(ev),
+		latency(ev),
+		goVersion(ev),
+	)
 }
 
-func reuse(ev Evidence) Finding {
-	c, r := ev.Connections.Accepted, ev.Requests.Total
-	return Finding{
-		ID:       "reuse",
-		Level:    "info",
-		Text:     fmt.Sprintf("%d connections for %d requests", c, r),
-		Evidence: []string{fmt.Sprintf("listener accepted %d connections for %d requests", c, r)},
+// headlineOrder is the order in which findings compete for the headline.
+var headlineOrder = []string{IDReuse, IDErrors, IDRetries, IDTimeWait, IDClosedFirst, IDProtocol}
+
+// Headline summarises findings in one sentence for a card title: the first
+// bad finding (in headline order), else the first warning, else the reuse
+// finding; a partial run says so.
+func Headline(fs []Finding) string {
+	byID := make(map[string]Finding, len(fs))
+	for _, f := range fs {
+		byID[f.ID] = f
 	}
+	text := ""
+	for _, level := range []string{LevelBad, LevelWarn} {
+		for _, id := range headlineOrder {
+			if f, ok := byID[id]; ok && f.Level == level && text == "" {
+				text = f.Text
+			}
+		}
+	}
+	if text == "" {
+		if f, ok := byID[IDReuse]; ok {
+			text = f.Text
+		} else if len(fs) > 0 {
+			text = fs[0].Text
+		}
+	}
+	if f, ok := byID[IDCompleted]; ok {
+		suffix := " (run stopped early)"
+		if f.Level == LevelBad {
+			suffix = " (run failed early)"
+		}
+		if text == "" {
+			return f.Text
+		}
+		return text + suffix
+	}
+	return text
 }

@@ -12,6 +12,9 @@ type Evidence struct {
 	Go string `json:"go"`
 	// Completed is false when the run was stopped or failed before the end.
 	Completed bool `json:"completed"`
+	// Failure is the error that ended the run early ("" when it completed or
+	// was stopped on request).
+	Failure string `json:"failure,omitempty"`
 	// DurationMs is the wall time of the workload (not the observe tail).
 	DurationMs float64 `json:"durationMs"`
 
@@ -49,6 +52,9 @@ type Requests struct {
 	Status map[string]int `json:"status"`
 	// BodyUnread counts responses whose body the client closed before EOF.
 	BodyUnread int `json:"bodyUnread"`
+	// PeakInFlight is the most requests the server's handler was serving at
+	// once (more than PeakOpen connections proves HTTP/2 multiplexing).
+	PeakInFlight int `json:"peakInFlight"`
 }
 
 // Connections is what the instrumented listener, conns and dialer saw.

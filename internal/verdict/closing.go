@@ -1,0 +1,202 @@
+package verdict
+
+import "fmt"
+
+// side names which side of the connections closed first on most of them.
+type side int
+
+const (
+	sideNone side = iota
+	sideServer
+	sideClient
+	sideMixed
+)
+
+// ended returns how many connections ended and which side dominated.
+func ended(c Connections) (int, side) {
+	n := c.ClosedFirstServer + c.ClosedFirstClient + c.ClosedFirstSimultaneous
+	switch {
+	case n == 0:
+		return 0, sideNone
+	case c.ClosedFirstServer*100 >= n*mostPercent:
+		return n, sideServer
+	case c.ClosedFirstClient*100 >= n*mostPercent:
+		return n, sideClient
+	}
+	return n, sideMixed
+}
+
+// closedFirst says which side closed first, and how connections ended.
+func closedFirst(ev Evidence) Finding {
+	c := ev.Connections
+	f := Finding{ID: IDClosedFirst, Level: LevelInfo}
+	n, dom := ended(c)
+	if n == 0 {
+		if c.Open == 0 {
+			f.Text = "No connection was recorded"
+			f.Evidence = []string{"wrapped conns: no connection opened or ended"}
+			return f
+		}
+		f.Text = fmt.Sprintf("No connection ended: %d still open", c.Open)
+		f.Evidence = []string{fmt.Sprintf("wrapped conns: %s still open at the end of observation",
+			count(c.Open, "connection", "connections"))}
+		f.Why = "A connection kept open by keep-alive has not closed yet: nobody holds TIME_WAIT for it."
+		return f
+	}
+
+	conns := noun(n, "connection", "connections")
+	switch dom {
+	case sideServer, sideClient:
+		who, k := "server", c.ClosedFirstServer
+		if dom == sideClient {
+			who, k = "client", c.ClosedFirstClient
+		}
+		switch {
+		case n == 1:
+			f.Text = fmt.Sprintf("The %s closed the connection first", who)
+		case k == n:
+			f.Text = fmt.Sprintf("The %s closed all %d %s first", who, n, conns)
+		default:
+			f.Text = fmt.Sprintf("The %s closed most connections first (%s)", who, ofN(k, n))
+		}
+	default:
+		f.Text = fmt.Sprintf("Mixed: the server closed %d first, the client %d", c.ClosedFirstServer, c.ClosedFirstClient)
+		if c.ClosedFirstSimultaneous > 0 {
+			f.Text += fmt.Sprintf(", %d simultaneous", c.ClosedFirstSimultaneous)
+		}
+		f.Text += fmt.Sprintf(" (of %d)", n)
+	}
+	if c.Reset > 0 {
+		f.Text += fmt.Sprintf(", %d by reset", c.Reset)
+	}
+
+	f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: server closed first on %d, client on %d, simultaneous %d (of %d ended)",
+		c.ClosedFirstServer, c.ClosedFirstClient, c.ClosedFirstSimultaneous, n))
+	if c.Reset > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s ended with an RST (ECONNRESET seen, or closed with unread data)",
+			ofN(c.Reset, n)))
+	} else {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("no RST seen: %s ended with an orderly FIN", ofN(n, n)))
+	}
+	if c.Open > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s still open at the end of observation",
+			count(c.Open, "connection", "connections")))
+	}
+	if c.ServerIdleClosed > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("server ConnState: %s closed while idle (IdleTimeout or shutdown)",
+			count(c.ServerIdleClosed, "connection", "connections")))
+	}
+	if c.MedianLifetimeMs > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("median connection lifetime %s", ms(c.MedianLifetimeMs)))
+	}
+
+	f.Why = "The side that closes first sends the first FIN and holds TIME_WAIT afterwards."
+	switch dom {
+	case sideServer:
+		f.Why += " The server closes first when it will not keep a connection: the client sent `Connection: close`, server keep-alives are off, or its IdleTimeout fired."
+	case sideClient:
+		f.Why += " The client closes first when it drops a connection from its pool: body not read to EOF, idle pool full, IdleConnTimeout, or the end of the run."
+	}
+	if c.Reset > 0 {
+		f.Level = LevelWarn
+		f.Why += " An RST aborts the connection: no TIME_WAIT on either side, and the peer may see `connection reset by peer`."
+		f.Change = "Read bodies to EOF before closing; keep RST (unread data, SO_LINGER 0) for real aborts."
+	}
+	return f
+}
+
+// timeWait says where the kernel saw TIME_WAIT, whether that matches who
+// closed first, and when it drained.
+func timeWait(ev Evidence) Finding {
+	k, c := ev.Kernel, ev.Connections
+	f := Finding{ID: IDTimeWait}
+	if k.Polls == 0 {
+		f.Level = LevelInfo
+		f.Text = "No kernel evidence for TIME_WAIT"
+		f.Evidence = []string{"kernel: no poll observed the port (0 polls)"}
+		f.Why = "Only the kernel sees TIME_WAIT: those sockets belong to no process any more."
+		f.Change = "Run where the sampler can read the port's sockets (netlink on Linux; lsof on macOS cannot see TIME_WAIT)."
+		return f
+	}
+	src := k.Source
+	if src == "" {
+		src = "kernel"
+	}
+	polls := fmt.Sprintf("%s, %s", src, count(k.Polls, "poll", "polls"))
+	f.Evidence = append(f.Evidence,
+		fmt.Sprintf("kernel: server-side TIME_WAIT peaked at %d (%s)", k.TimeWaitPeakServer, polls),
+		fmt.Sprintf("kernel: client-side TIME_WAIT peaked at %d (%s)", k.TimeWaitPeakClient, polls))
+
+	n, dom := ended(c)
+	total := k.TimeWaitPeakServer + k.TimeWaitPeakClient
+	if total == 0 {
+		f.Text = "No TIME_WAIT on either side"
+		f.Level = LevelGood
+		switch {
+		case c.Reset > 0:
+			f.Level = LevelInfo
+			f.Text += fmt.Sprintf(": %d reset", c.Reset)
+			f.Evidence = append(f.Evidence, fmt.Sprintf("%s ended with an RST, which skips TIME_WAIT", ofN(c.Reset, n)))
+			f.Why = "An RST ends a connection at once: neither side enters TIME_WAIT. That hides TIME_WAIT; it does not make the close clean."
+		case n == 0:
+			f.Why = "No connection closed during the observation, so nobody entered TIME_WAIT."
+		default:
+			f.Why = "TIME_WAIT appears on the side that closes first; none was seen."
+		}
+		return f
+	}
+
+	switch {
+	case k.TimeWaitPeakClient == 0:
+		f.Text = fmt.Sprintf("TIME_WAIT landed on the server (peak %d)", k.TimeWaitPeakServer)
+	case k.TimeWaitPeakServer == 0:
+		f.Text = fmt.Sprintf("TIME_WAIT landed on the client (peak %d)", k.TimeWaitPeakClient)
+	default:
+		f.Text = fmt.Sprintf("TIME_WAIT on both sides: server %d, client %d", k.TimeWaitPeakServer, k.TimeWaitPeakClient)
+	}
+	if k.DrainedMs >= 0 {
+		f.Text += fmt.Sprintf(", drained after %s", ms(k.DrainedMs))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: TIME_WAIT reached 0 on both sides %s after the workload ended", ms(k.DrainedMs)))
+	} else {
+		f.Text += ", still there at the end"
+		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: still %d server-side and %d client-side in TIME_WAIT at the last poll",
+			k.TimeWaitEndServer, k.TimeWaitEndClient))
+	}
+
+	// TIME_WAIT sits on the side that closed first (both, for a simultaneous close).
+	tw := sideMixed
+	switch {
+	case k.TimeWaitPeakServer > 0 && k.TimeWaitPeakClient == 0:
+		tw = sideServer
+	case k.TimeWaitPeakClient > 0 && k.TimeWaitPeakServer == 0:
+		tw = sideClient
+	}
+	switch {
+	case n == 0:
+	case dom == sideServer && tw == sideServer:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the server, on %s connections", ofN(c.ClosedFirstServer, n)))
+	case dom == sideClient && tw == sideClient:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the client, on %s connections", ofN(c.ClosedFirstClient, n)))
+	case dom == sideMixed || tw == sideMixed:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("both sides closed first on some connections (server %d, client %d, simultaneous %d)",
+			c.ClosedFirstServer, c.ClosedFirstClient, c.ClosedFirstSimultaneous))
+	default:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("does not match who closed first (server %d, client %d of %d): connections closed outside the instrumented run?",
+			c.ClosedFirstServer, c.ClosedFirstClient, n))
+	}
+
+	f.Level = LevelInfo
+	f.Why = "The side that closes first holds TIME_WAIT for 60 s on Linux (fixed; tcp_fin_timeout does not change it), so late segments cannot reach a new connection on the same ports."
+	f.Change = "Usually harmless on the server (one listening port, no port pressure); reusing connections means fewer closes and less of it."
+	if pc := k.TimeWaitPeakClient; pc >= clientTimeWaitWarn {
+		f.Level = LevelWarn
+		if pc*100 >= ephemeralPorts*clientTimeWaitBadPercent {
+			f.Level = LevelBad
+		}
+		f.Evidence = append(f.Evidence, fmt.Sprintf("client-side TIME_WAIT %d = %s of Linux's default %d ephemeral ports",
+			pc, pct(pc, ephemeralPorts), ephemeralPorts))
+		f.Why += " On the client each one pins an ephemeral port toward this server for those 60 s: a client that dials faster than about 470 connections/s to one address runs out."
+		f.Change = "Reuse connections on the client (keep-alive on, idle pool sized to the concurrency) so it dials and closes less."
+	}
+	return f
+}

@@ -1,0 +1,210 @@
+package verdict
+
+import "fmt"
+
+// cause is one measured reason why connections were not reused.
+type cause struct {
+	n      int    // how many requests or connections it explains
+	line   string // the evidence line
+	why    string
+	change string
+}
+
+// reuse compares connections opened (listener) with requests made.
+func reuse(ev Evidence) Finding {
+	r, c := ev.Requests, ev.Connections
+	f := Finding{ID: IDReuse}
+
+	opened, src := c.Accepted, "listener accepted"
+	if opened == 0 && c.Dialed > 0 {
+		opened, src = c.Dialed, "client dialer opened"
+	}
+	f.Evidence = append(f.Evidence, fmt.Sprintf("%s %s for %s", src,
+		count(opened, "connection", "connections"), count(r.Total, "request", "requests")))
+	if c.Dialed > 0 && c.Accepted > 0 && c.Dialed != c.Accepted {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("client dialer opened %s", count(c.Dialed, "connection", "connections")))
+	}
+	used := opened - c.Unused
+	if used < 1 {
+		used = opened
+	}
+
+	switch {
+	case r.Total == 0:
+		f.Level = LevelInfo
+		f.Text = "No requests were made: reuse not measured"
+		return f
+	case opened == 0:
+		f.Level = LevelWarn
+		f.Text = fmt.Sprintf("No connection was accepted for %s", count(r.Total, "request", "requests"))
+		f.Why = "Requests that never reach the server cannot reuse anything."
+		f.Change = "See the errors finding."
+		return f
+	case r.Total == 1:
+		f.Level = LevelInfo
+		f.Text = "1 request: too few to judge reuse"
+		return f
+	}
+
+	onExisting := max(r.Total-used, 0)
+	f.Evidence = append(f.Evidence, fmt.Sprintf("reuse ratio %s: %s ran on an already-open connection",
+		pct(onExisting, r.Total), ofN(onExisting, r.Total)))
+	if r.Reused > 0 || used >= r.Total {
+		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s requests", ofN(r.Reused, r.Total))
+		if r.Reused > onExisting && r.Retried+r.Errors > 0 {
+			line += " (some already closed by the server: see retries and errors)"
+		}
+		f.Evidence = append(f.Evidence, line)
+	}
+	if c.MaxRequestsPerConn > 0 && used > 1 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("busiest connection carried %s",
+			count(c.MaxRequestsPerConn, "request", "requests")))
+	}
+	if c.PeakOpen > 1 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("server had up to %d connections open at once", c.PeakOpen))
+	}
+	if c.Unused > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s of %d accepted carried no request (pool dial race or h2c cold start)",
+			count(c.Unused, "connection", "connections"), opened))
+	}
+
+	causes := reuseCauses(ev, used)
+	needed := max(c.PeakOpen, 1)
+	slack := max(1, needed/10)
+	newPct := used * 100 / r.Total
+	switch {
+	case len(causes) == 0 && used <= needed+slack, newPct <= goodNewConnPercent:
+		f.Level = LevelGood
+	case newPct >= badNewConnPercent:
+		f.Level = LevelBad
+	default:
+		f.Level = LevelWarn
+	}
+
+	perConn := ratio(r.Total, used)
+	switch f.Level {
+	case LevelGood:
+		f.Text = fmt.Sprintf("%s carried %s (%s per connection)",
+			count(used, "connection", "connections"), count(r.Total, "request", "requests"), perConn)
+		f.Why = "Keep-alive works: after a response is read to EOF the connection goes back to the idle pool and the next request takes it."
+		if isHTTP2(r) {
+			f.Why = "HTTP/2 carries concurrent requests as streams on one connection."
+		}
+		return f
+	case LevelBad:
+		f.Text = fmt.Sprintf("Not reused: %s for %s",
+			count(used, "connection", "connections"), count(r.Total, "request", "requests"))
+	default:
+		f.Text = fmt.Sprintf("Partly reused: %s for %s (%s per connection)",
+			count(used, "connection", "connections"), count(r.Total, "request", "requests"), perConn)
+	}
+
+	primary := cause{
+		why:    "Connections were not kept for the next request, and no single measured cause stands out.",
+		change: "Check who closed first and the errors: the side that closes decides.",
+	}
+	for _, cs := range causes {
+		if cs.n > primary.n {
+			primary = cs
+		}
+	}
+	if primary.line != "" {
+		f.Evidence = append(f.Evidence, primary.line)
+	}
+	for _, cs := range causes {
+		if cs.line != primary.line {
+			f.Evidence = append(f.Evidence, cs.line)
+		}
+	}
+	f.Why = "Each new connection costs a TCP handshake and, when it closes, a TIME_WAIT. " + primary.why
+	f.Change = primary.change
+	return f
+}
+
+// reuseCauses lists, in a fixed priority order, every measured reason for
+// opening new connections. used is the number of connections that carried
+// requests.
+func reuseCauses(ev Evidence, used int) []cause {
+	r, c := ev.Requests, ev.Connections
+	var cs []cause
+	add := func(n int, line, why, change string) {
+		if n > 0 {
+			cs = append(cs, cause{n: n, line: line, why: why, change: change})
+		}
+	}
+
+	clientClose := r.ServerSaw["close"]
+	add(clientClose,
+		fmt.Sprintf("server saw `Connection: close` on %s requests", ofN(clientClose, r.Total)),
+		"The client asked to close after each response (`Connection: close`: Transport DisableKeepAlives or req.Close).",
+		"Drop DisableKeepAlives / req.Close on the client and let the Transport pool connections.")
+
+	h10 := http10NoKeepAlive(r)
+	add(h10,
+		fmt.Sprintf("server saw HTTP/1.0 without `Connection: keep-alive` on %s requests", ofN(h10, r.Total)),
+		"HTTP/1.0 connections close after one response unless the client sends `Connection: keep-alive`.",
+		"Speak HTTP/1.1, or send `Connection: keep-alive` from the HTTP/1.0 client.")
+
+	eof := r.Framing["eof"]
+	add(eof,
+		fmt.Sprintf("client saw %s %s delimited by connection close (no Content-Length, not chunked)",
+			ofN(eof, r.Total), noun(r.Total, "response", "responses")),
+		"A body without Content-Length or chunked framing ends only when the connection closes.",
+		"Send Content-Length (or use HTTP/1.1 chunked encoding).")
+
+	serverOwn := max(r.RespClose-clientClose-h10, 0)
+	add(serverOwn,
+		fmt.Sprintf("client saw `resp.Close` (server announced close) on %s responses", ofN(r.RespClose, r.Total)),
+		"The server announced `Connection: close` on its own (keep-alives disabled with SetKeepAlivesEnabled(false), or shutting down).",
+		"Leave keep-alives enabled on the server.")
+
+	add(r.BodyUnread,
+		fmt.Sprintf("client closed %s %s before EOF", ofN(r.BodyUnread, r.Total), noun(r.Total, "response body", "response bodies")),
+		"Closing a body before EOF makes the Transport discard the connection instead of pooling it.",
+		"Read bodies to EOF before Close (io.Copy(io.Discard, resp.Body)), or ask for less.")
+
+	// Idle closes only cost reuse when more connections were opened than
+	// were ever open at once: a shutdown at the end of a run also closes
+	// idle connections, and those cost nothing.
+	needed := max(c.PeakOpen, 1)
+	excess := used - needed
+	if c.ServerIdleClosed > 0 && excess > 0 {
+		add(c.ServerIdleClosed,
+			fmt.Sprintf("server ConnState: %s closed while idle (Idle → Closed)",
+				count(c.ServerIdleClosed, "connection", "connections")),
+			"The server's IdleTimeout closed connections before the client's next request could reuse them.",
+			"Keep the server's IdleTimeout above the client's gap between requests, and the client's IdleConnTimeout below the server's.")
+	}
+
+	// The client closed connections it had opened: with more connections open
+	// at once than a default idle pool keeps, the surplus is closed and the
+	// next burst dials again; otherwise the client dropped idle ones itself.
+	if excess > 0 && c.ClosedFirstClient > c.ClosedFirstServer && r.BodyUnread == 0 {
+		if c.PeakOpen > defaultIdlePerHost {
+			add(excess,
+				fmt.Sprintf("client closed %s first while up to %d were open at once",
+					ofN(c.ClosedFirstClient, used), c.PeakOpen),
+				"More requests ran at once than the client's idle pool keeps (MaxIdleConnsPerHost, default 2): the surplus connections are closed after use and later requests dial new ones.",
+				"Set MaxIdleConnsPerHost to the expected concurrency (and MaxConnsPerHost to cap it).")
+		} else {
+			add(excess,
+				fmt.Sprintf("client closed %s first", ofN(c.ClosedFirstClient, used)),
+				"The client dropped its idle connections before reusing them (IdleConnTimeout shorter than the gap between requests, or CloseIdleConnections).",
+				"Raise the client's IdleConnTimeout above the gap between requests (and keep it below the server's IdleTimeout).")
+		}
+	}
+	return cs
+}
+
+// http10NoKeepAlive estimates how many HTTP/1.0 requests arrived without a
+// keep-alive header (HTTP/1.1 clients do not send one, so the header count
+// belongs to HTTP/1.0 requests).
+func http10NoKeepAlive(r Requests) int {
+	return max(r.Protos["HTTP/1.0"]-r.ServerSaw["keep-alive"], 0)
+}
+
+// isHTTP2 reports whether most requests the server saw were HTTP/2.
+func isHTTP2(r Requests) bool {
+	h2 := r.Protos["HTTP/2.0"]
+	return h2 > 0 && h2*2 > sum(r.Protos)
+}
