@@ -57,6 +57,7 @@ const (
 // It is pure and deterministic: the same Evidence always yields the same
 // findings, and nothing but Evidence is consulted.
 func Analyze(ev Evidence) []Finding {
+	ev = nonNegative(ev)
 	var fs []Finding
 	if !ev.Completed {
 		fs = append(fs, completed(ev))
@@ -111,4 +112,30 @@ func Headline(fs []Finding) string {
 		return text + suffix
 	}
 	return text
+}
+
+// nonNegative clamps counts to zero: they are never negative when measured,
+// and a corrupt value must not turn into a nonsense sentence. DrainedMs keeps
+// its sign (negative means "not drained"). Maps are left alone: readers
+// ignore non-positive counts.
+func nonNegative(ev Evidence) Evidence {
+	for _, p := range []*int{
+		&ev.Requests.Total, &ev.Requests.Errors, &ev.Requests.Reused, &ev.Requests.WasIdle,
+		&ev.Requests.Retried, &ev.Requests.RespClose, &ev.Requests.BodyUnread, &ev.Requests.PeakInFlight,
+		&ev.Connections.Accepted, &ev.Connections.Dialed, &ev.Connections.ClosedFirstServer,
+		&ev.Connections.ClosedFirstClient, &ev.Connections.ClosedFirstSimultaneous, &ev.Connections.Open,
+		&ev.Connections.Reset, &ev.Connections.ServerIdleClosed, &ev.Connections.Unused,
+		&ev.Connections.MaxRequestsPerConn, &ev.Connections.PeakOpen,
+		&ev.Kernel.Polls, &ev.Kernel.TimeWaitPeakServer, &ev.Kernel.TimeWaitPeakClient,
+		&ev.Kernel.TimeWaitEndServer, &ev.Kernel.TimeWaitEndClient,
+		&ev.Kernel.EstablishedPeakServer, &ev.Kernel.EstablishedPeakClient,
+		&ev.Kernel.CloseWaitPeakServer, &ev.Kernel.CloseWaitPeakClient, &ev.Kernel.KeepaliveTimers,
+	} {
+		*p = max(*p, 0)
+	}
+	for _, p := range []*float64{&ev.DurationMs, &ev.Connections.MedianLifetimeMs,
+		&ev.Latency.P50Ms, &ev.Latency.P99Ms, &ev.Latency.RequestsPerSec} {
+		*p = max(*p, 0)
+	}
+	return ev
 }

@@ -154,10 +154,14 @@ func timeWait(ev Evidence) Finding {
 	default:
 		f.Text = fmt.Sprintf("TIME_WAIT on both sides: server %d, client %d", k.TimeWaitPeakServer, k.TimeWaitPeakClient)
 	}
-	if k.DrainedMs >= 0 {
+	switch {
+	case k.DrainedMs >= 0:
 		f.Text += fmt.Sprintf(", drained after %s", ms(k.DrainedMs))
 		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: TIME_WAIT reached 0 on both sides %s after the workload ended", ms(k.DrainedMs)))
-	} else {
+	case k.TimeWaitEndServer+k.TimeWaitEndClient == 0:
+		f.Text += ", gone by the end"
+		f.Evidence = append(f.Evidence, "kernel: no TIME_WAIT left on either side at the last poll")
+	default:
 		f.Text += ", still there at the end"
 		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: still %d server-side and %d client-side in TIME_WAIT at the last poll",
 			k.TimeWaitEndServer, k.TimeWaitEndClient))
@@ -174,9 +178,9 @@ func timeWait(ev Evidence) Finding {
 	switch {
 	case n == 0:
 	case dom == sideServer && tw == sideServer:
-		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the server, on %s connections", ofN(c.ClosedFirstServer, n)))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the server, on %s", of(c.ClosedFirstServer, n, "connection", "connections")))
 	case dom == sideClient && tw == sideClient:
-		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the client, on %s connections", ofN(c.ClosedFirstClient, n)))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the client, on %s", of(c.ClosedFirstClient, n, "connection", "connections")))
 	case dom == sideMixed || tw == sideMixed:
 		f.Evidence = append(f.Evidence, fmt.Sprintf("both sides closed first on some connections (server %d, client %d, simultaneous %d)",
 			c.ClosedFirstServer, c.ClosedFirstClient, c.ClosedFirstSimultaneous))

@@ -18,12 +18,12 @@ func retries(ev Evidence) Finding {
 		}
 		f.Level = LevelGood
 		f.Text = "No silent retries"
-		f.Evidence = []string{fmt.Sprintf("httptrace: GotConn fired once on each of %s", count(r.Total, "request", "requests"))}
+		f.Evidence = []string{fmt.Sprintf("httptrace: GotConn fired once per request (%s)", count(r.Total, "request", "requests"))}
 		return f
 	}
 	f.Level = LevelWarn
-	f.Text = fmt.Sprintf("%s %s silently retried on a new connection", ofN(r.Retried, r.Total), noun(r.Total, "request", "requests"))
-	f.Evidence = append(f.Evidence, fmt.Sprintf("httptrace: GotConn fired more than once on %s requests", ofN(r.Retried, r.Total)))
+	f.Text = fmt.Sprintf("%s silently retried on a new connection", of(r.Retried, r.Total, "request", "requests"))
+	f.Evidence = append(f.Evidence, fmt.Sprintf("httptrace: GotConn fired more than once on %s", of(r.Retried, r.Total, "request", "requests")))
 	if r.WasIdle > 0 {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("httptrace: %s took an idle pooled connection", ofN(r.WasIdle, r.Total)))
 	}
@@ -59,11 +59,11 @@ func errorsFinding(ev Evidence) Finding {
 		if r.Errors*100 >= r.Total*errorsBadPercent {
 			f.Level = LevelBad
 		}
-		f.Text = fmt.Sprintf("%s %s failed", ofN(r.Errors, r.Total), noun(r.Total, "request", "requests"))
+		f.Text = fmt.Sprintf("%s failed", of(r.Errors, r.Total, "request", "requests"))
 		f.Evidence = append(f.Evidence, fmt.Sprintf("client: %s returned an error", ofN(r.Errors, r.Total)))
 	} else {
 		f.Level = LevelWarn
-		f.Text = fmt.Sprintf("%s %s got an error status", ofN(badStatus, r.Total), noun(r.Total, "request", "requests"))
+		f.Text = fmt.Sprintf("%s got an error status", of(badStatus, r.Total, "request", "requests"))
 	}
 	keys := sortedKeys(r.ErrorSamples)
 	for i, k := range keys {
@@ -90,7 +90,7 @@ func errorStatuses(r Requests) (int, []string) {
 	for _, k := range sortedKeys(r.Status) {
 		if len(k) == 3 && k >= "400" {
 			n += r.Status[k]
-			lines = append(lines, fmt.Sprintf("server answered %s on %s requests", k, ofN(r.Status[k], r.Total)))
+			lines = append(lines, fmt.Sprintf("server answered %s on %s", k, of(r.Status[k], r.Total, "request", "requests")))
 		}
 	}
 	return n, lines

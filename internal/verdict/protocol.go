@@ -18,7 +18,7 @@ func protocol(ev Evidence) Finding {
 	}
 	protos := sortedKeys(r.Protos)
 	for _, p := range protos {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("server saw %s on %s requests", p, ofN(r.Protos[p], seen)))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("server saw %s on %s", p, of(r.Protos[p], seen, "request", "requests")))
 	}
 	if fr := sortedKeys(r.Framing); len(fr) > 0 {
 		parts := make([]string, len(fr))
@@ -50,22 +50,22 @@ func protocol(ev Evidence) Finding {
 			f.Text = fmt.Sprintf("HTTP/2: %s on %s", count(h2, "request", "requests"), count(conns, "connection", "connections"))
 		}
 	case h10 > 0:
-		f.Text = fmt.Sprintf("HTTP/1.0 on %s %s", ofN(h10, seen), noun(seen, "request", "requests"))
+		f.Text = fmt.Sprintf("HTTP/1.0 on %s", of(h10, seen, "request", "requests"))
 		f.Why = "HTTP/1.0 closes after each response unless both sides agree on `Connection: keep-alive`, and it has no chunked encoding."
 		if http10NoKeepAlive(r) > 0 {
 			f.Level = LevelWarn
 			f.Change = "Speak HTTP/1.1, or send `Connection: keep-alive` and a Content-Length."
 		}
 	default:
-		f.Text = fmt.Sprintf("%s on %s %s", protos[0], ofN(seen, seen), noun(seen, "request", "requests"))
+		f.Text = fmt.Sprintf("%s on %s", protos[0], of(seen, seen, "request", "requests"))
 		f.Why = "HTTP/1.1 carries one request at a time per connection: concurrency needs as many connections, each reused in turn."
 	}
 
 	if eof := r.Framing["eof"]; eof > 0 {
 		f.Level = LevelWarn
 		f.Text += fmt.Sprintf("; %d close-delimited", eof)
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s %s delimited by connection close (no Content-Length, not chunked)",
-			ofN(eof, sum(r.Framing)), noun(sum(r.Framing), "response", "responses")))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s delimited by connection close (no Content-Length, not chunked)",
+			of(eof, sum(r.Framing), "response", "responses")))
 		f.Why += " A body without Content-Length or chunked framing ends only when the connection closes, so that connection cannot be reused."
 		f.Change = "Send Content-Length (or use HTTP/1.1 chunked encoding)."
 	}
@@ -85,8 +85,8 @@ func keepaliveProbes(ev Evidence) Finding {
 		f.Why = ""
 	case k.KeepaliveTimers > 0:
 		f.Text = fmt.Sprintf("TCP keepalive timers armed on up to %s", count(k.KeepaliveTimers, "socket", "sockets"))
-		f.Evidence = []string{fmt.Sprintf("kernel: up to %d sockets at once had a keepalive timer armed (idiag_timer 2; %s, %s)",
-			k.KeepaliveTimers, sourceOr(k.Source), count(k.Polls, "poll", "polls"))}
+		f.Evidence = []string{fmt.Sprintf("kernel: up to %s at once had a keepalive timer armed (idiag_timer 2; %s, %s)",
+			count(k.KeepaliveTimers, "socket", "sockets"), sourceOr(k.Source), count(k.Polls, "poll", "polls"))}
 	default:
 		f.Text = "No TCP keepalive timer seen"
 		f.Evidence = []string{fmt.Sprintf("kernel: no socket had a keepalive timer armed (%s, %s)",

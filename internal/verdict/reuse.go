@@ -50,7 +50,7 @@ func reuse(ev Evidence) Finding {
 	f.Evidence = append(f.Evidence, fmt.Sprintf("reuse ratio %s: %s ran on an already-open connection",
 		pct(onExisting, r.Total), ofN(onExisting, r.Total)))
 	if r.Reused > 0 || used >= r.Total {
-		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s requests", ofN(r.Reused, r.Total))
+		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s", of(r.Reused, r.Total, "request", "requests"))
 		if r.Reused > onExisting && r.Retried+r.Errors > 0 {
 			line += " (some already closed by the server: see retries and errors)"
 		}
@@ -64,8 +64,8 @@ func reuse(ev Evidence) Finding {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("server had up to %d connections open at once", c.PeakOpen))
 	}
 	if c.Unused > 0 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s of %d accepted carried no request (pool dial race or h2c cold start)",
-			count(c.Unused, "connection", "connections"), opened))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s carried no request (pool dial race or h2c cold start)",
+			of(c.Unused, opened, "accepted connection", "accepted connections")))
 	}
 
 	causes := reuseCauses(ev, used)
@@ -135,31 +135,31 @@ func reuseCauses(ev Evidence, used int) []cause {
 
 	clientClose := r.ServerSaw["close"]
 	add(clientClose,
-		fmt.Sprintf("server saw `Connection: close` on %s requests", ofN(clientClose, r.Total)),
+		fmt.Sprintf("server saw `Connection: close` on %s", of(clientClose, r.Total, "request", "requests")),
 		"The client asked to close after each response (`Connection: close`: Transport DisableKeepAlives or req.Close).",
 		"Drop DisableKeepAlives / req.Close on the client and let the Transport pool connections.")
 
 	h10 := http10NoKeepAlive(r)
 	add(h10,
-		fmt.Sprintf("server saw HTTP/1.0 without `Connection: keep-alive` on %s requests", ofN(h10, r.Total)),
+		fmt.Sprintf("server saw HTTP/1.0 without `Connection: keep-alive` on %s", of(h10, r.Total, "request", "requests")),
 		"HTTP/1.0 connections close after one response unless the client sends `Connection: keep-alive`.",
 		"Speak HTTP/1.1, or send `Connection: keep-alive` from the HTTP/1.0 client.")
 
 	eof := r.Framing["eof"]
 	add(eof,
-		fmt.Sprintf("client saw %s %s delimited by connection close (no Content-Length, not chunked)",
-			ofN(eof, r.Total), noun(r.Total, "response", "responses")),
+		fmt.Sprintf("client saw %s delimited by connection close (no Content-Length, not chunked)",
+			of(eof, r.Total, "response", "responses")),
 		"A body without Content-Length or chunked framing ends only when the connection closes.",
 		"Send Content-Length (or use HTTP/1.1 chunked encoding).")
 
 	serverOwn := max(r.RespClose-clientClose-h10, 0)
 	add(serverOwn,
-		fmt.Sprintf("client saw `resp.Close` (server announced close) on %s responses", ofN(r.RespClose, r.Total)),
+		fmt.Sprintf("client saw `resp.Close` (server announced close) on %s", of(r.RespClose, r.Total, "response", "responses")),
 		"The server announced `Connection: close` on its own (keep-alives disabled with SetKeepAlivesEnabled(false), or shutting down).",
 		"Leave keep-alives enabled on the server.")
 
 	add(r.BodyUnread,
-		fmt.Sprintf("client closed %s %s before EOF", ofN(r.BodyUnread, r.Total), noun(r.Total, "response body", "response bodies")),
+		fmt.Sprintf("client closed %s before EOF", of(r.BodyUnread, r.Total, "response body", "response bodies")),
 		"Closing a body before EOF makes the Transport discard the connection instead of pooling it.",
 		"Read bodies to EOF before Close (io.Copy(io.Discard, resp.Body)), or ask for less.")
 

@@ -24,7 +24,7 @@ func latency(ev Evidence) Finding {
 	ok := max(r.Total-r.Errors, 0)
 	if ok == 0 {
 		f.Text = "No successful request to time"
-		f.Evidence = []string{fmt.Sprintf("client: %s succeeded", ofN(0, r.Total))}
+		f.Evidence = []string{"client: no request succeeded"}
 		return f
 	}
 	f.Text = fmt.Sprintf("p50 %s, p99 %s, %s", ms(l.P50Ms), ms(l.P99Ms), rate(l.RequestsPerSec))

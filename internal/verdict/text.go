@@ -20,6 +20,11 @@ func noun(n int, one, many string) string {
 	return many
 }
 
+// of renders "20 of 20 requests" / "1 of 1 request", plural by the total.
+func of(n, total int, one, many string) string {
+	return ofN(n, total) + " " + noun(total, one, many)
+}
+
 // ofN renders "20 of 20".
 func ofN(n, total int) string {
 	return fmt.Sprintf("%d of %d", n, total)
@@ -103,21 +108,13 @@ func sortedKeys(m map[string]int) []string {
 	return keys
 }
 
-// sum adds m's values.
+// sum adds m's positive values.
 func sum(m map[string]int) int {
 	t := 0
 	for _, v := range m {
-		t += v
+		t += max(v, 0)
 	}
 	return t
-}
-
-// capitalize upper-cases the first letter of s.
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // quote renders an error sample on one short line.
