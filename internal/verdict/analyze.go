@@ -6,6 +6,7 @@ const (
 	IDReuse           = "reuse"
 	IDClosedFirst     = "closed-first"
 	IDTimeWait        = "time-wait"
+	IDCloseWait       = "close-wait"
 	IDRetries         = "retries"
 	IDErrors          = "errors"
 	IDProtocol        = "protocol"
@@ -53,7 +54,8 @@ const (
 
 // Analyze turns measured evidence into findings, in a fixed order:
 // completed (only for an unfinished run), reuse, closed-first, time-wait,
-// retries, errors, protocol, keepalive-probes, latency, go-version.
+// close-wait (only when the kernel saw CLOSE_WAIT), retries, errors,
+// protocol, keepalive-probes, latency, go-version.
 // It is pure and deterministic: the same Evidence always yields the same
 // findings, and nothing but Evidence is consulted.
 func Analyze(ev Evidence) []Finding {
@@ -62,10 +64,11 @@ func Analyze(ev Evidence) []Finding {
 	if !ev.Completed {
 		fs = append(fs, completed(ev))
 	}
+	fs = append(fs, reuse(ev), closedFirst(ev), timeWait(ev))
+	if ev.Kernel.Polls > 0 && ev.Kernel.CloseWaitPeakServer+ev.Kernel.CloseWaitPeakClient > 0 {
+		fs = append(fs, closeWait(ev))
+	}
 	return append(fs,
-		reuse(ev),
-		closedFirst(ev),
-		timeWait(ev),
 		retries(ev),
 		errorsFinding(ev),
 		protocol(ev),

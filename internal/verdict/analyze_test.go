@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,6 +135,22 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 		{"failed", failed(), map[string]expect{
 			IDCompleted: {level: LevelBad, text: []string{"failed before the end"}, evidence: []string{"too many open files"}},
 		}},
+		{"body-not-closed", bodyNotClosed(), map[string]expect{
+			IDReuse: {level: LevelBad, text: []string{"20 connections for 20 requests"},
+				evidence: []string{"client-side CLOSE_WAIT peaked at 12", "up to 10 connections open at once but served at most 1 request at a time"},
+				why:      "neither read to EOF nor closed", change: "defer resp.Body.Close()"},
+			IDClosedFirst: {level: LevelInfo, text: []string{"server closed all 12 connections first"}, evidence: []string{"8 connections still open"}},
+			IDTimeWait:    {level: LevelInfo, text: []string{"No TIME_WAIT", "CLOSE_WAIT"}, evidence: []string{"CLOSE_WAIT peaked at 0 server-side, 12 client-side"}},
+			IDCloseWait: {level: LevelWarn, text: []string{"CLOSE_WAIT on the client (peak 12)"},
+				evidence: []string{"client-side CLOSE_WAIT peaked at 12 (netlink, 16 polls)"}, change: "resp.Body.Close()"},
+		}},
+		{"one CLOSE_WAIT caught in passing", func() Evidence {
+			ev := keepAliveDefault()
+			ev.Kernel.CloseWaitPeakServer = 1
+			return ev
+		}(), map[string]expect{
+			IDCloseWait: {level: LevelInfo, text: []string{"CLOSE_WAIT on the server (peak 1)"}, why: "close in progress"},
+		}},
 		{"single request", singleRequest(), map[string]expect{
 			IDReuse:           {level: LevelInfo, text: []string{"1 request: too few"}, evidence: []string{"listener accepted 1 connection for 1 request"}},
 			IDClosedFirst:     {level: LevelInfo, text: []string{"server closed the connection first"}},
@@ -237,7 +254,7 @@ func allFixtures() map[string]Evidence {
 		"pool-churn": poolChurn(), "pool-sized": poolSized(), "h2c": h2c(), "http10": http10(),
 		"http10-keepalive": http10KeepAlive(), "no-kernel": noKernel(), "stopped": stopped(), "failed": failed(),
 		"single": singleRequest(), "client-idle-timeout": clientIdleTimeout(), "server-restart": serverRestart(),
-		"h2c-cold-start": h2cColdStart(), "status-only": statusOnly(),
+		"h2c-cold-start": h2cColdStart(), "status-only": statusOnly(), "body-not-closed": bodyNotClosed(),
 		"zero": {}, "zero-completed": {Completed: true},
 	}
 }
@@ -245,9 +262,12 @@ func allFixtures() map[string]Evidence {
 func TestFindingOrderIsFixed(t *testing.T) {
 	core := []string{IDReuse, IDClosedFirst, IDTimeWait, IDRetries, IDErrors, IDProtocol, IDKeepaliveProbes, IDLatency, IDGoVersion}
 	for name, ev := range allFixtures() {
-		want := core
+		want := slices.Clone(core)
+		if ev.Kernel.CloseWaitPeakServer+ev.Kernel.CloseWaitPeakClient > 0 {
+			want = slices.Insert(want, 3, IDCloseWait)
+		}
 		if !ev.Completed {
-			want = append([]string{IDCompleted}, core...)
+			want = slices.Insert(want, 0, IDCompleted)
 		}
 		if got := ids(Analyze(ev)); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: ids %v, want %v", name, got, want)

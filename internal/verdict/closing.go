@@ -133,6 +133,12 @@ func timeWait(ev Evidence) Finding {
 		f.Text = "No TIME_WAIT on either side"
 		f.Level = LevelGood
 		switch {
+		case k.CloseWaitPeakServer+k.CloseWaitPeakClient > 0:
+			f.Level = LevelInfo
+			f.Text += ": connections stuck in CLOSE_WAIT"
+			f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: CLOSE_WAIT peaked at %d server-side, %d client-side",
+				k.CloseWaitPeakServer, k.CloseWaitPeakClient))
+			f.Why = "A connection whose application never calls Close stays in CLOSE_WAIT and never reaches TIME_WAIT; its peer waits in FIN_WAIT2."
 		case c.Reset > 0:
 			f.Level = LevelInfo
 			f.Text += fmt.Sprintf(": %d reset", c.Reset)
@@ -201,6 +207,37 @@ func timeWait(ev Evidence) Finding {
 			pc, pct(pc, ephemeralPorts), ephemeralPorts))
 		f.Why += " On the client each one pins an ephemeral port toward this server for those 60 s: a client that dials faster than about 470 connections/s to one address runs out."
 		f.Change = "Reuse connections on the client (keep-alive on, idle pool sized to the concurrency) so it dials and closes less."
+	}
+	return f
+}
+
+// closeWait reports sockets the kernel saw in CLOSE_WAIT: the peer sent its
+// FIN and this side's application has not closed yet. On loopback that lasts
+// microseconds for a healthy program, so polls rarely catch it.
+func closeWait(ev Evidence) Finding {
+	k := ev.Kernel
+	f := Finding{ID: IDCloseWait, Level: LevelWarn}
+	polls := fmt.Sprintf("%s, %s", sourceOr(k.Source), count(k.Polls, "poll", "polls"))
+	s, c := k.CloseWaitPeakServer, k.CloseWaitPeakClient
+	switch {
+	case s > 0 && c > 0:
+		f.Text = fmt.Sprintf("CLOSE_WAIT on both sides: server %d, client %d", s, c)
+	case c > 0:
+		f.Text = fmt.Sprintf("CLOSE_WAIT on the client (peak %d): it did not close", c)
+	default:
+		f.Text = fmt.Sprintf("CLOSE_WAIT on the server (peak %d): it did not close", s)
+	}
+	f.Evidence = []string{
+		fmt.Sprintf("kernel: server-side CLOSE_WAIT peaked at %d (%s)", s, polls),
+		fmt.Sprintf("kernel: client-side CLOSE_WAIT peaked at %d (%s)", c, polls),
+	}
+	f.Why = "CLOSE_WAIT means the peer has closed and this side's application has not called Close yet; a healthy program leaves it within microseconds, so sockets that polls keep finding there are leaking."
+	f.Change = "Close what you open: on the client, close every response body (defer resp.Body.Close()); on the server, make sure handlers and hijacked connections close."
+	if max(s, c) <= 1 {
+		// One socket caught once can be a healthy close in progress.
+		f.Level = LevelInfo
+		f.Why = "CLOSE_WAIT means the peer has closed and this side has not yet; a single socket caught by a poll can be a close in progress."
+		f.Change = ""
 	}
 	return f
 }

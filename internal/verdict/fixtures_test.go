@@ -261,3 +261,25 @@ func statusOnly() Evidence {
 	ev.Requests.Status = map[string]int{"200": 90, "500": 10}
 	return ev
 }
+
+// bodyNotClosed: the client neither reads nor closes bodies; the server's
+// IdleTimeout gives up on the pinned connections, which sit in CLOSE_WAIT on
+// the client (the server's side waits in FIN_WAIT2, not TIME_WAIT).
+func bodyNotClosed() Evidence {
+	return Evidence{
+		Go: "go1.26.8", Completed: true, DurationMs: 2000,
+		Requests: Requests{
+			Total: 20, ServerSaw: map[string]int{"": 20}, Protos: map[string]int{"HTTP/1.1": 20},
+			Framing: map[string]int{"content-length": 20}, Status: map[string]int{"200": 20}, PeakInFlight: 1,
+		},
+		Connections: Connections{
+			Accepted: 20, Dialed: 20, ClosedFirstServer: 12, Open: 8, ServerIdleClosed: 12,
+			MaxRequestsPerConn: 1, PeakOpen: 10,
+		},
+		Kernel: Kernel{
+			Polls: 16, Source: "netlink", DrainedMs: 0, CloseWaitPeakClient: 12,
+			EstablishedPeakServer: 10, EstablishedPeakClient: 20,
+		},
+		Latency: Latency{P50Ms: 0.5, P99Ms: 1, RequestsPerSec: 10},
+	}
+}

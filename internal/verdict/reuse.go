@@ -60,7 +60,7 @@ func reuse(ev Evidence) Finding {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("busiest connection carried %s",
 			count(c.MaxRequestsPerConn, "request", "requests")))
 	}
-	if c.PeakOpen > 1 {
+	if c.PeakOpen > 1 && neededConns(ev) == c.PeakOpen { // else a cause line says more
 		f.Evidence = append(f.Evidence, fmt.Sprintf("server had up to %d connections open at once", c.PeakOpen))
 	}
 	if c.Unused > 0 {
@@ -69,7 +69,7 @@ func reuse(ev Evidence) Finding {
 	}
 
 	causes := reuseCauses(ev, used)
-	needed := max(c.PeakOpen, 1)
+	needed := neededConns(ev)
 	slack := max(1, needed/10)
 	newPct := used * 100 / r.Total
 	switch {
@@ -163,10 +163,28 @@ func reuseCauses(ev Evidence, used int) []cause {
 		"Closing a body before EOF makes the Transport discard the connection instead of pooling it.",
 		"Read bodies to EOF before Close (io.Copy(io.Discard, resp.Body)), or ask for less.")
 
+	// The client kept connections it never closed: the kernel sees them in
+	// CLOSE_WAIT once the server gives up on them.
+	if cw := ev.Kernel.CloseWaitPeakClient; cw > 1 {
+		add(cw,
+			fmt.Sprintf("kernel: client-side CLOSE_WAIT peaked at %d (the client never closed those connections)", cw),
+			"Response bodies neither read to EOF nor closed pin their connection: it never returns to the pool, so each request dials a new one.",
+			"Always close response bodies (defer resp.Body.Close()) after reading them to EOF.")
+	}
+
+	// Connections held open far beyond what the requests in flight needed.
+	needed := neededConns(ev)
+	if held := c.PeakOpen - needed; held > 0 {
+		add(held,
+			fmt.Sprintf("server had up to %d connections open at once but served at most %s at a time",
+				c.PeakOpen, count(r.PeakInFlight, "request", "requests")),
+			"Connections were held open without going back to the pool (a response body neither read to EOF nor closed pins its connection), so new requests dialled new ones.",
+			"Always close response bodies (defer resp.Body.Close()) after reading them to EOF.")
+	}
+
 	// Idle closes only cost reuse when more connections were opened than
-	// were ever open at once: a shutdown at the end of a run also closes
-	// idle connections, and those cost nothing.
-	needed := max(c.PeakOpen, 1)
+	// were needed at once: a shutdown at the end of a run also closes idle
+	// connections, and those cost nothing.
 	excess := used - needed
 	if c.ServerIdleClosed > 0 && excess > 0 {
 		add(c.ServerIdleClosed,
@@ -194,6 +212,18 @@ func reuseCauses(ev Evidence, used int) []cause {
 		}
 	}
 	return cs
+}
+
+// neededConns is how many connections the workload needed at once: the most
+// the server had open, unless that is far more than the requests it was
+// serving at once (connections held without carrying requests). The factor 2
+// allows for the handler finishing before the client has read the response.
+func neededConns(ev Evidence) int {
+	open, inFlight := ev.Connections.PeakOpen, ev.Requests.PeakInFlight
+	if inFlight > 0 && open > 2*inFlight {
+		return 2 * inFlight
+	}
+	return max(open, 1)
 }
 
 // http10NoKeepAlive estimates how many HTTP/1.0 requests arrived without a
