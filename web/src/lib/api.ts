@@ -1,0 +1,84 @@
+// HTTP API client (same origin). Errors come back as ApiError carrying the
+// server's {"error":{"code","message","field"}}.
+
+import type { ErrorBody, PortStatus, Socket, System, WireError } from '../wire';
+import { normCounts } from './messages';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field?: string;
+
+  constructor(status: number, e: WireError) {
+    super(e.message || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = e.code;
+    this.field = e.field;
+  }
+}
+
+type Fetch = typeof fetch;
+
+async function call<T>(f: Fetch, method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await f(path, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, { code: 'network', message: `connlab is not reachable (${(err as Error).message})` });
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: handled below
+  }
+  if (!res.ok) {
+    const e = (data as ErrorBody | undefined)?.error;
+    throw new ApiError(res.status, e && typeof e.message === 'string' ? e : { code: `http_${res.status}`, message: text.trim() || res.statusText || `HTTP ${res.status}` });
+  }
+  return data as T;
+}
+
+function normStatus(p: PortStatus): PortStatus {
+  return { ...p, counts: normCounts(p.counts) };
+}
+
+export class Api {
+  readonly #f: Fetch;
+
+  constructor(f: Fetch = (...a) => fetch(...a)) {
+    this.#f = f;
+  }
+
+  async ports(): Promise<PortStatus[]> {
+    const list = await call<PortStatus[] | null>(this.#f, 'GET', '/api/ports');
+    return (list ?? []).map(normStatus);
+  }
+
+  async addPort(port: number): Promise<PortStatus> {
+    return normStatus(await call<PortStatus>(this.#f, 'POST', '/api/ports', { port }));
+  }
+
+  removePort(port: number): Promise<void> {
+    return call<void>(this.#f, 'DELETE', `/api/ports/${port}`);
+  }
+
+  async port(port: number): Promise<PortStatus> {
+    return normStatus(await call<PortStatus>(this.#f, 'GET', `/api/ports/${port}`));
+  }
+
+  async sockets(port: number): Promise<Socket[]> {
+    return (await call<Socket[] | null>(this.#f, 'GET', `/api/ports/${port}/sockets`)) ?? [];
+  }
+
+  system(): Promise<System> {
+    return call<System>(this.#f, 'GET', '/api/system');
+  }
+}

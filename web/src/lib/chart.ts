@@ -1,0 +1,63 @@
+// uPlot options for a stacked state chart. The data are StackedSeries
+// columns (cumulative per state), so series i is the top edge of state i and
+// a band fills it down to series i-1: a stacked area chart, one fixed colour
+// per state. No DOM here: the component measures and mounts.
+
+import type uPlot from 'uplot';
+import { stateColor } from './states';
+
+export interface ChartChrome {
+  axis: string;
+  grid: string;
+  font: string;
+}
+
+/** Fill opacity of the stacked areas (hex alpha): solid enough for a projector. */
+const FILL_ALPHA = 'E6';
+
+/** Nice upper bound for the y axis: at least 4, with headroom. */
+export function yMax(max: number): number {
+  if (max <= 4) return 4;
+  const raw = max * 1.12;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10]) if (m * mag >= raw) return m * mag;
+  return 10 * mag;
+}
+
+export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome): uPlot.Options {
+  const series: uPlot.Series[] = [{}];
+  const bands: uPlot.Band[] = [];
+  order.forEach((state, i) => {
+    const colour = stateColor(state);
+    series.push({
+      label: state,
+      stroke: colour,
+      width: 0,
+      fill: i === 0 ? colour + FILL_ALPHA : undefined,
+      points: { show: false },
+    });
+    if (i > 0) bands.push({ series: [i + 1, i], fill: colour + FILL_ALPHA });
+  });
+  const axis = (side: 'x' | 'y'): uPlot.Axis => ({
+    stroke: chrome.axis,
+    font: chrome.font,
+    grid: { stroke: chrome.grid, width: 1 },
+    ticks: { stroke: chrome.grid, width: 1 },
+    size: side === 'y' ? 56 : 40,
+  });
+  return {
+    width,
+    height,
+    pxAlign: false,
+    legend: { show: false },
+    cursor: { show: false, drag: { x: false, y: false } },
+    scales: {
+      // A fixed window ending at the newest point: the chart scrolls steadily.
+      x: { time: true, range: (_u, _min, max) => [max - windowSec, max] },
+      y: { range: (_u, _min, max) => [0, yMax(max)] },
+    },
+    axes: [axis('x'), { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }],
+    series,
+    bands,
+  };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { StackedSeries } from './series';
+
+const ORDER = ['ESTABLISHED', 'TIME_WAIT', 'LISTEN'];
+
+describe('StackedSeries', () => {
+  it('stores stacked columns, x in seconds', () => {
+    const s = new StackedSeries(10, ORDER);
+    s.push(1000, { ESTABLISHED: 3, TIME_WAIT: 2, LISTEN: 1 });
+    s.push(1250, { TIME_WAIT: 5 });
+    const [x, est, tw, listen] = s.data();
+    expect([...x]).toEqual([1, 1.25]);
+    expect([...est]).toEqual([3, 0]);
+    expect([...tw]).toEqual([5, 5]);
+    expect([...listen]).toEqual([6, 5]);
+    expect(s.latest).toEqual({ TIME_WAIT: 5 });
+    expect(s.maxTotal()).toBe(6);
+  });
+
+  it('keeps a fixed window across many compactions, always contiguous and sorted', () => {
+    const cap = 7;
+    const s = new StackedSeries(cap, ORDER);
+    for (let i = 1; i <= 100; i++) {
+      s.push(i * 1000, { ESTABLISHED: i });
+      const [x, est] = s.data();
+      const n = Math.min(i, cap);
+      expect(x.length).toBe(n);
+      expect(s.length).toBe(n);
+      // The newest n points, in order.
+      expect([...x]).toEqual(Array.from({ length: n }, (_, k) => i - n + 1 + k));
+      expect([...est]).toEqual(Array.from({ length: n }, (_, k) => i - n + 1 + k));
+    }
+    expect(s.lastTime).toBe(100);
+  });
+
+  it('hands out views, not copies, and allocates no new backing store per push', () => {
+    const s = new StackedSeries(4, ORDER);
+    s.push(1000, { ESTABLISHED: 1 });
+    const buf = s.data()[0].buffer;
+    for (let i = 2; i < 50; i++) s.push(i * 1000, { ESTABLISHED: i });
+    expect(s.data()[0].buffer).toBe(buf);
+  });
+
+  it('ignores points that are not newer than the last one', () => {
+    const s = new StackedSeries(4, ORDER);
+    s.push(2000, { ESTABLISHED: 1 });
+    s.push(2000, { ESTABLISHED: 9 });
+    s.push(1000, { ESTABLISHED: 9 });
+    expect(s.length).toBe(1);
+    expect(s.latest).toEqual({ ESTABLISHED: 1 });
+  });
+
+  it('loads the newest rows of a timeline', () => {
+    const s = new StackedSeries(3, ORDER);
+    s.load([1000, 2000, 3000, 4000, 5000], { ESTABLISHED: [1, 2, 3, 4, 5], TIME_WAIT: [0, 0, 1, 1, 2] });
+    const [x, est, tw] = s.data();
+    expect([...x]).toEqual([3, 4, 5]);
+    expect([...est]).toEqual([3, 4, 5]);
+    expect([...tw]).toEqual([4, 5, 7]);
+    expect(s.latest).toEqual({ ESTABLISHED: 5, TIME_WAIT: 2 });
+  });
+
+  it('lists the states present in the window', () => {
+    const s = new StackedSeries(3, ORDER);
+    s.push(1000, { LISTEN: 1 });
+    s.push(2000, { LISTEN: 1, TIME_WAIT: 4 });
+    expect(s.presentStates()).toEqual(['TIME_WAIT', 'LISTEN']);
+    s.clear();
+    expect(s.length).toBe(0);
+    expect(s.presentStates()).toEqual([]);
+  });
+});

@@ -1,0 +1,173 @@
+// State of the Watch view: the watched ports, the selected one and its live
+// feed, the websocket status and the system facts. Glue between the pure
+// modules (Connection, PortFeed, Api) and the components; the heavy data
+// (tables, chart columns) stays out of Svelte's reactivity and a single
+// `revision` counter, bumped at most once per animation frame, tells the
+// components to read it again.
+
+import type { Hello, ServerMessage, System, WireError } from '../wire';
+import { Api, ApiError } from './api';
+import { browserDeps, Connection, wsURL, type ConnStatus } from './conn';
+import { PortFeed } from './feed';
+import { FrameCoalescer } from './frame';
+
+/** Poll interval assumed until the server's hello says otherwise, ms. */
+const DEFAULT_INTERVAL_MS = 250;
+
+export class WatchStore {
+  ports = $state<number[]>([]);
+  /** Set once the first GET /api/ports answered (or failed). */
+  loaded = $state(false);
+  selected = $state<number | null>(null);
+  status = $state<ConnStatus>({ state: 'stopped', attempt: 0 });
+  hello = $state<Hello | null>(null);
+  system = $state<System | null>(null);
+  /** Last problem talking to the server (HTTP or a websocket error message). */
+  problem = $state<string | null>(null);
+  /** The selected port's live data; read it when `revision` changes. */
+  feed = $state.raw<PortFeed | null>(null);
+  revision = $state(0);
+
+  readonly api: Api;
+  readonly #conn: Connection;
+  readonly #frame = new FrameCoalescer(
+    (cb) => window.requestAnimationFrame(cb),
+    (id) => window.cancelAnimationFrame(id),
+  );
+
+  constructor(api = new Api()) {
+    this.api = api;
+    this.#conn = new Connection(wsURL(window.location), browserDeps(), {
+      message: (m) => this.#onMessage(m),
+      status: (s) => (this.status = s),
+      reconnected: () => this.feed?.reset(),
+    });
+  }
+
+  /** Connects and loads the watched ports and the system facts. */
+  async start(): Promise<void> {
+    this.#conn.start();
+    await Promise.all([this.refreshPorts(), this.refreshSystem()]);
+  }
+
+  stop(): void {
+    this.#conn.stop();
+    this.#frame.cancel();
+  }
+
+  async refreshPorts(): Promise<void> {
+    try {
+      this.#setPorts((await this.api.ports()).map((p) => p.port));
+      this.problem = null;
+    } catch (err) {
+      this.problem = describe(err);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  async refreshSystem(): Promise<void> {
+    try {
+      this.system = await this.api.system();
+    } catch (err) {
+      this.problem = describe(err);
+    }
+  }
+
+  /** Watches a port (POST /api/ports) and selects it; the error, if any, is returned for the form. */
+  async add(port: number): Promise<ApiError | null> {
+    if (!this.ports.includes(port)) {
+      try {
+        await this.api.addPort(port);
+      } catch (err) {
+        if (err instanceof ApiError) return err;
+        return new ApiError(0, { code: 'unknown', message: describe(err) });
+      }
+      this.#setPorts([...this.ports, port]);
+    }
+    this.select(port);
+    return null;
+  }
+
+  /** Stops watching a port (DELETE /api/ports/{port}). */
+  async remove(port: number): Promise<ApiError | null> {
+    try {
+      await this.api.removePort(port);
+    } catch (err) {
+      // Already gone elsewhere: drop it here too.
+      if (!(err instanceof ApiError) || err.status !== 404) {
+        return err instanceof ApiError ? err : new ApiError(0, { code: 'unknown', message: describe(err) });
+      }
+    }
+    const i = this.ports.indexOf(port);
+    const rest = this.ports.filter((p) => p !== port);
+    this.#setPorts(rest);
+    if (this.selected === port) this.select(rest[Math.min(i, rest.length - 1)] ?? null);
+    return null;
+  }
+
+  /** Shows one port: subscribes to it (and only it) and starts a fresh feed. */
+  select(port: number | null): void {
+    if (port === this.selected && (port === null || this.feed?.port === port)) return;
+    if (this.selected !== null) this.#conn.unsubscribe(this.selected);
+    this.selected = port;
+    this.feed = port === null ? null : new PortFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
+    if (port !== null) this.#conn.subscribe(port);
+    this.#bump();
+  }
+
+  #setPorts(ports: number[]): void {
+    this.ports = [...new Set(ports)].sort((a, b) => a - b);
+  }
+
+  #onMessage(m: ServerMessage): void {
+    const now = Date.now();
+    switch (m.type) {
+      case 'hello': {
+        const interval = this.hello?.intervalMs;
+        this.hello = m;
+        if (interval !== undefined && interval !== m.intervalMs && this.feed) {
+          // A restarted server with another interval: size the chart window again.
+          this.feed = new PortFeed(this.feed.port, m.intervalMs);
+        }
+        void this.refreshSystem();
+        void this.refreshPorts();
+        break;
+      }
+      case 'ports':
+        // The view notices when the selected port left the set and moves on.
+        this.#setPorts(m.ports.map((p) => p.port));
+        break;
+      case 'snapshot':
+        if (this.feed && m.port === this.feed.port) {
+          this.feed.onSnapshot(m, now);
+          this.problem = null;
+          this.#bump();
+        }
+        break;
+      case 'tick':
+        if (this.feed && m.port === this.feed.port) {
+          const u = this.feed.onTick(m, now);
+          if (u.resync) this.#conn.resync(m.port);
+          if (u.changed) this.#bump();
+        }
+        break;
+      case 'error':
+        this.problem = errorText(m.error);
+        break;
+    }
+  }
+
+  /** Redraw at the next frame (at most once per frame whatever the tick rate). */
+  #bump(): void {
+    this.#frame.schedule(() => this.revision++);
+  }
+}
+
+function errorText(e: WireError): string {
+  return e.message || e.code;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
