@@ -48,6 +48,8 @@ const (
 	errorsBadPercent = 1
 	// maxErrorSamples: how many distinct error messages are quoted.
 	maxErrorSamples = 3
+	// timeWaitMs is how long Linux holds TIME_WAIT (hard-coded, 60 s).
+	timeWaitMs = 60_000
 	// mostPercent: one side "closed most connections first" from this share on.
 	mostPercent = 80
 )

@@ -34,7 +34,7 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 		{"keepalive-default", keepAliveDefault(), map[string]expect{
 			IDReuse: {level: LevelGood, text: []string{"1 connection carried 100 requests", "100 per connection"},
 				evidence: []string{"listener accepted 1 connection for 100 requests", "reuse ratio 99%", "reused connection on 99 of 100 requests"}},
-			IDClosedFirst:     {level: LevelInfo, text: []string{"client closed the connection first"}, evidence: []string{"no RST seen: 1 of 1"}},
+			IDClosedFirst:     {level: LevelInfo, text: []string{"client closed the connection first"}, evidence: []string{"no RST seen, 1 of 1"}},
 			IDTimeWait:        {level: LevelInfo, text: []string{"on the client (peak 1)", "still there"}, evidence: []string{"client-side TIME_WAIT peaked at 1 (netlink, 12 polls)", "matches who closed first: the client"}},
 			IDRetries:         {level: LevelGood, text: []string{"No silent retries"}, evidence: []string{"once per request (100 requests)"}},
 			IDErrors:          {level: LevelGood, text: []string{"No errors in 100 requests"}},
@@ -91,7 +91,7 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 		}},
 		{"pool-churn", poolChurn(), map[string]expect{
 			IDReuse: {level: LevelWarn, text: []string{"400 connections for 1000 requests", "2.5 per connection"},
-				evidence: []string{"reuse ratio 60%", "up to 50 connections open at once", "client closed 398 of 400 first while up to 50 were open at once"},
+				evidence: []string{"reuse ratio 60%", "up to 50 connections open at once", "server-side ESTABLISHED peaked at 50 (netlink, 30 polls)", "client closed 398 of 400 first while up to 50 were open at once"},
 				why:      "MaxIdleConnsPerHost", change: "MaxIdleConnsPerHost"},
 			IDClosedFirst: {level: LevelInfo, text: []string{"client closed all 398 connections first"}, evidence: []string{"2 connections still open"}},
 			IDTimeWait: {level: LevelWarn, text: []string{"on the client (peak 398)"},
@@ -137,7 +137,7 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 		}},
 		{"body-not-closed", bodyNotClosed(), map[string]expect{
 			IDReuse: {level: LevelBad, text: []string{"20 connections for 20 requests"},
-				evidence: []string{"client-side CLOSE_WAIT peaked at 12", "up to 10 connections open at once but served at most 1 request at a time"},
+				evidence: []string{"client-side CLOSE_WAIT peaked at 12", "up to 10 connections open at once while the server served at most 1 request at a time"},
 				why:      "neither read to EOF nor closed", change: "defer resp.Body.Close()"},
 			IDClosedFirst: {level: LevelInfo, text: []string{"server closed all 12 connections first"}, evidence: []string{"8 connections still open"}},
 			IDTimeWait:    {level: LevelInfo, text: []string{"No TIME_WAIT", "CLOSE_WAIT"}, evidence: []string{"CLOSE_WAIT peaked at 0 server-side, 12 client-side"}},
@@ -150,6 +150,17 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 			return ev
 		}(), map[string]expect{
 			IDCloseWait: {level: LevelInfo, text: []string{"CLOSE_WAIT on the server (peak 1)"}, why: "close in progress"},
+		}},
+		{"client-disable-keepalive at 1 req/s for 5 min", func() Evidence {
+			ev := clientDisableKeepAlives()
+			ev.DurationMs = 300_000
+			ev.Requests.Total, ev.Requests.ServerSaw["close"], ev.Requests.RespClose = 300, 300, 300
+			ev.Connections.Accepted, ev.Connections.Dialed, ev.Connections.ClosedFirstServer = 300, 300, 300
+			ev.Kernel.TimeWaitPeakServer = 61 // 1 close/s held for 60–63 s
+			return ev
+		}(), map[string]expect{
+			IDReuse:    {level: LevelBad, text: []string{"300 connections for 300 requests"}},
+			IDTimeWait: {level: LevelInfo, text: []string{"on the server (peak 61)"}, evidence: []string{"peak 61 below the 300 server closes: a 300 s run only holds the last 60 s"}},
 		}},
 		{"single request", singleRequest(), map[string]expect{
 			IDReuse:           {level: LevelInfo, text: []string{"1 request: too few"}, evidence: []string{"listener accepted 1 connection for 1 request"}},

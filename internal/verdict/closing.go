@@ -73,13 +73,13 @@ func closedFirst(ev Evidence) Finding {
 	f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: server closed first on %d, client on %d, simultaneous %d (of %d ended)",
 		c.ClosedFirstServer, c.ClosedFirstClient, c.ClosedFirstSimultaneous, n))
 	if c.Reset > 0 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s ended with an RST (ECONNRESET seen, or closed with unread data)",
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: %s ended with an RST (ECONNRESET seen, or closed with unread data)",
 			ofN(c.Reset, n)))
 	} else {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("no RST seen: %s ended with an orderly FIN", ofN(n, n)))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: no RST seen, %s ended with an orderly FIN", ofN(n, n)))
 	}
 	if c.Open > 0 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s still open at the end of observation",
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: %s still open at the end of observation",
 			count(c.Open, "connection", "connections")))
 	}
 	if c.ServerIdleClosed > 0 {
@@ -87,7 +87,7 @@ func closedFirst(ev Evidence) Finding {
 			count(c.ServerIdleClosed, "connection", "connections")))
 	}
 	if c.MedianLifetimeMs > 0 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("median connection lifetime %s", ms(c.MedianLifetimeMs)))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: median connection lifetime %s", ms(c.MedianLifetimeMs)))
 	}
 
 	f.Why = "The side that closes first sends the first FIN and holds TIME_WAIT afterwards."
@@ -142,7 +142,7 @@ func timeWait(ev Evidence) Finding {
 		case c.Reset > 0:
 			f.Level = LevelInfo
 			f.Text += fmt.Sprintf(": %d reset", c.Reset)
-			f.Evidence = append(f.Evidence, fmt.Sprintf("%s ended with an RST, which skips TIME_WAIT", ofN(c.Reset, n)))
+			f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: %s ended with an RST, which skips TIME_WAIT", ofN(c.Reset, n)))
 			f.Why = "An RST ends a connection at once: neither side enters TIME_WAIT. That hides TIME_WAIT; it does not make the close clean."
 		case n == 0:
 			f.Why = "No connection closed during the observation, so nobody entered TIME_WAIT."
@@ -195,6 +195,15 @@ func timeWait(ev Evidence) Finding {
 			c.ClosedFirstServer, c.ClosedFirstClient, n))
 	}
 
+	// A run longer than TIME_WAIT's 60 s holds only the last minute of closes.
+	closes, peak, who := c.ClosedFirstServer, k.TimeWaitPeakServer, "server"
+	if dom == sideClient {
+		closes, peak, who = c.ClosedFirstClient, k.TimeWaitPeakClient, "client"
+	}
+	if (dom == sideServer || dom == sideClient) && peak < closes && ev.DurationMs > timeWaitMs {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("peak %d below the %d %s closes: a %s run only holds the last 60 s of them",
+			peak, closes, who, ms(ev.DurationMs)))
+	}
 	f.Level = LevelInfo
 	f.Why = "The side that closes first holds TIME_WAIT for 60 s on Linux (fixed; tcp_fin_timeout does not change it), so late segments cannot reach a new connection on the same ports."
 	f.Change = "Usually harmless on the server (one listening port, no port pressure); reusing connections means fewer closes and less of it."

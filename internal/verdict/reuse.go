@@ -47,8 +47,8 @@ func reuse(ev Evidence) Finding {
 	}
 
 	onExisting := max(r.Total-used, 0)
-	f.Evidence = append(f.Evidence, fmt.Sprintf("reuse ratio %s: %s ran on an already-open connection",
-		pct(onExisting, r.Total), ofN(onExisting, r.Total)))
+	f.Evidence = append(f.Evidence, fmt.Sprintf("listener: reuse ratio %s (%s ran on an already-open connection)",
+		pct(onExisting, r.Total), of(onExisting, r.Total, "request", "requests")))
 	if r.Reused > 0 || used >= r.Total {
 		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s", of(r.Reused, r.Total, "request", "requests"))
 		if r.Reused > onExisting && r.Retried+r.Errors > 0 {
@@ -57,14 +57,18 @@ func reuse(ev Evidence) Finding {
 		f.Evidence = append(f.Evidence, line)
 	}
 	if c.MaxRequestsPerConn > 0 && used > 1 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("busiest connection carried %s",
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: the busiest connection carried %s",
 			count(c.MaxRequestsPerConn, "request", "requests")))
 	}
 	if c.PeakOpen > 1 && neededConns(ev) == c.PeakOpen { // else a cause line says more
-		f.Evidence = append(f.Evidence, fmt.Sprintf("server had up to %d connections open at once", c.PeakOpen))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: up to %d connections open at once", c.PeakOpen))
+	}
+	if k := ev.Kernel; k.Polls > 0 && k.EstablishedPeakServer > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: server-side ESTABLISHED peaked at %d (%s, %s)",
+			k.EstablishedPeakServer, sourceOr(k.Source), count(k.Polls, "poll", "polls")))
 	}
 	if c.Unused > 0 {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s carried no request (pool dial race or h2c cold start)",
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: %s carried no request (pool dial race or h2c cold start)",
 			of(c.Unused, opened, "accepted connection", "accepted connections")))
 	}
 
@@ -176,7 +180,7 @@ func reuseCauses(ev Evidence, used int) []cause {
 	needed := neededConns(ev)
 	if held := c.PeakOpen - needed; held > 0 {
 		add(held,
-			fmt.Sprintf("server had up to %d connections open at once but served at most %s at a time",
+			fmt.Sprintf("wrapped conns: up to %d connections open at once while the server served at most %s at a time",
 				c.PeakOpen, count(r.PeakInFlight, "request", "requests")),
 			"Connections were held open without going back to the pool (a response body neither read to EOF nor closed pins its connection), so new requests dialled new ones.",
 			"Always close response bodies (defer resp.Body.Close()) after reading them to EOF.")
@@ -200,13 +204,13 @@ func reuseCauses(ev Evidence, used int) []cause {
 	if excess > 0 && c.ClosedFirstClient > c.ClosedFirstServer && r.BodyUnread == 0 {
 		if c.PeakOpen > defaultIdlePerHost {
 			add(excess,
-				fmt.Sprintf("client closed %s first while up to %d were open at once",
+				fmt.Sprintf("wrapped conns: client closed %s first while up to %d were open at once",
 					ofN(c.ClosedFirstClient, used), c.PeakOpen),
 				"More requests ran at once than the client's idle pool keeps (MaxIdleConnsPerHost, default 2): the surplus connections are closed after use and later requests dial new ones.",
 				"Set MaxIdleConnsPerHost to the expected concurrency (and MaxConnsPerHost to cap it).")
 		} else {
 			add(excess,
-				fmt.Sprintf("client closed %s first", ofN(c.ClosedFirstClient, used)),
+				fmt.Sprintf("wrapped conns: client closed %s first", ofN(c.ClosedFirstClient, used)),
 				"The client dropped its idle connections before reusing them (IdleConnTimeout shorter than the gap between requests, or CloseIdleConnections).",
 				"Raise the client's IdleConnTimeout above the gap between requests (and keep it below the server's IdleTimeout).")
 		}

@@ -72,6 +72,8 @@ func ratio(n, d int) string {
 // ms renders a duration in milliseconds, switching to seconds from 1 s on.
 func ms(v float64) string {
 	switch {
+	case v >= 100_000:
+		return fmt.Sprintf("%.0f s", v/1000)
 	case v >= 1000:
 		return fmt.Sprintf("%.1f s", v/1000)
 	case v >= 100:

@@ -36,7 +36,7 @@ func TestMs(t *testing.T) {
 	cases := []struct {
 		v    float64
 		want string
-	}{{0.21, "0.21 ms"}, {18, "18.0 ms"}, {250, "250 ms"}, {61200, "61.2 s"}}
+	}{{0.21, "0.21 ms"}, {18, "18.0 ms"}, {250, "250 ms"}, {61200, "61.2 s"}, {300_000, "300 s"}}
 	for _, c := range cases {
 		if got := ms(c.v); got != c.want {
 			t.Errorf("ms(%v) = %q, want %q", c.v, got, c.want)
