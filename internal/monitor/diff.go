@@ -1,6 +1,10 @@
 package monitor
 
-import "github.com/connlab/connlab/internal/sockstat"
+import (
+	"slices"
+
+	"github.com/connlab/connlab/internal/sockstat"
+)
 
 // socketSet is one port's sockets at one poll: a list in sample order and an
 // index by 4-tuple. Reset keeps the memory, so a port's two sets (current
@@ -8,6 +12,7 @@ import "github.com/connlab/connlab/internal/sockstat"
 type socketSet struct {
 	list []sockstat.Socket
 	idx  map[sockstat.Key]int32 // position in list
+	seen []bool                 // diff scratch: list[i] is still present
 }
 
 func newSocketSet() *socketSet {
@@ -29,15 +34,6 @@ func (s *socketSet) add(sock *sockstat.Socket) bool {
 	s.idx[k] = int32(len(s.list))
 	s.list = append(s.list, *sock)
 	return true
-}
-
-// get returns the socket with key k, or nil.
-func (s *socketSet) get(k sockstat.Key) *sockstat.Socket {
-	i, ok := s.idx[k]
-	if !ok {
-		return nil
-	}
-	return &s.list[i]
 }
 
 // Kind is the kind of a per-socket change between two polls.
@@ -85,19 +81,25 @@ func diff(prev, cur *socketSet, dst []change, limit int) ([]change, int) {
 			dst = append(dst, c)
 		}
 	}
+	// One lookup per current socket; prev.seen marks the sockets still
+	// present, so the gone ones need no second pass of lookups.
+	prev.seen = slices.Grow(prev.seen[:0], len(prev.list))[:len(prev.list)]
+	clear(prev.seen)
 	for i := range cur.list {
 		s := &cur.list[i]
-		old := prev.get(s.Key())
-		switch {
-		case old == nil:
+		j, ok := prev.idx[s.Key()]
+		if !ok {
 			emit(change{Kind: Opened, Socket: s})
-		case old.State.Canonical() != s.State.Canonical():
+			continue
+		}
+		prev.seen[j] = true
+		if old := &prev.list[j]; old.State.Canonical() != s.State.Canonical() {
 			emit(change{Kind: Changed, Socket: s, From: old.State.Canonical()})
 		}
 	}
 	for i := range prev.list {
-		s := &prev.list[i]
-		if cur.get(s.Key()) == nil {
+		if !prev.seen[i] {
+			s := &prev.list[i]
 			emit(change{Kind: Gone, Socket: s, From: s.State.Canonical()})
 		}
 	}
