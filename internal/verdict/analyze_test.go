@@ -102,6 +102,17 @@ func TestAnalyzeRecordedEvidence(t *testing.T) {
 			IDReuse:    {level: LevelGood, text: []string{"50 connections carried 1000 requests", "20 per connection"}},
 			IDTimeWait: {level: LevelInfo, text: []string{"on the server (peak 50)"}},
 		}},
+		{"pool-sized, short run, fast handler", func() Evidence {
+			// 50 workers, 2 requests each: every connection is needed at
+			// once, and the handler's in-flight peak (8) is far below the
+			// client's concurrency. That is not a leak.
+			ev := poolSized()
+			ev.Requests.Total, ev.Requests.Reused, ev.Requests.WasIdle, ev.Requests.PeakInFlight = 100, 50, 50, 8
+			ev.Connections.MaxRequestsPerConn = 2
+			return ev
+		}(), map[string]expect{
+			IDReuse: {level: LevelGood, text: []string{"50 connections carried 100 requests", "2 per connection"}},
+		}},
 		{"h2c-multiplex", h2c(), map[string]expect{
 			IDReuse: {level: LevelGood, text: []string{"1 connection carried 100 requests"}, why: "HTTP/2"},
 			IDProtocol: {level: LevelGood, text: []string{"HTTP/2 multiplexed", "up to 10 requests at once on 1 connection"},

@@ -178,7 +178,7 @@ func reuseCauses(ev Evidence, used int) []cause {
 
 	// Connections held open far beyond what the requests in flight needed.
 	needed := neededConns(ev)
-	if held := c.PeakOpen - needed; held > 0 {
+	if held := heldConns(ev); held > 0 {
 		add(held,
 			fmt.Sprintf("wrapped conns: up to %d connections open at once while the server served at most %s at a time",
 				c.PeakOpen, count(r.PeakInFlight, "request", "requests")),
@@ -219,15 +219,24 @@ func reuseCauses(ev Evidence, used int) []cause {
 }
 
 // neededConns is how many connections the workload needed at once: the most
-// the server had open, unless that is far more than the requests it was
-// serving at once (connections held without carrying requests). The factor 2
-// allows for the handler finishing before the client has read the response.
+// the server had open, less those held without carrying requests.
 func neededConns(ev Evidence) int {
+	return max(ev.Connections.PeakOpen-heldConns(ev), 1)
+}
+
+// heldConns counts connections open beyond what a sequential workload
+// needed: the server served at most one or two requests at a time, no
+// connection carried a second request, yet many were open at once — the
+// client kept them without returning them to the pool. Only sequential
+// workloads are judged: with many workers a fast handler's in-flight peak
+// says little about how many connections the client needed. The factor 2
+// allows for the handler finishing before the client has read the response.
+func heldConns(ev Evidence) int {
 	open, inFlight := ev.Connections.PeakOpen, ev.Requests.PeakInFlight
-	if inFlight > 0 && open > 2*inFlight {
-		return 2 * inFlight
+	if inFlight < 1 || inFlight > 2 || ev.Connections.MaxRequestsPerConn > 1 || open <= 2*inFlight+1 {
+		return 0
 	}
-	return max(open, 1)
+	return open - 2*inFlight
 }
 
 // http10NoKeepAlive estimates how many HTTP/1.0 requests arrived without a
