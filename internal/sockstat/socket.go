@@ -99,6 +99,11 @@ type Socket struct {
 	Expires time.Duration
 	UID     uint32
 	Inode   uint32
+	// Orphan says the kernel reported no inode: no process holds the socket
+	// (TIME_WAIT, a request socket not yet accepted, or a connection its
+	// process closed that the kernel is still finishing). Netlink path only;
+	// always false on the gopsutil path, which does not report inodes.
+	Orphan bool
 	// HasInfo says RTT and Retrans come from tcp_info (ESTABLISHED sockets on
 	// the netlink path only).
 	HasInfo bool
