@@ -1,0 +1,8 @@
+package sysinfo
+
+import (
+	"io/fs"
+	"os"
+)
+
+func procSys() fs.FS { return os.DirFS("/proc/sys") }
