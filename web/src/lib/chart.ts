@@ -24,6 +24,13 @@ export function yMax(max: number): number {
   return 10 * mag;
 }
 
+/** Seconds since the epoch -> local "13:21:05" (one line: readable under the chart). */
+export function clock(sec: number): string {
+  const d = new Date(sec * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome): uPlot.Options {
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
@@ -56,7 +63,10 @@ export function chartOptions(order: readonly string[], width: number, height: nu
       x: { time: true, range: (_u, _min, max) => [max - windowSec, max] },
       y: { range: (_u, _min, max) => [0, yMax(max)] },
     },
-    axes: [axis('x'), { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }],
+    axes: [
+      { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
+      { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
+    ],
     series,
     bands,
   };
