@@ -15,3 +15,9 @@ import (
 func listTCP(ctx context.Context) ([]psnet.ConnectionStat, error) {
 	return psnet.ConnectionsMaxWithoutUidsWithContext(ctx, "tcp", 1)
 }
+
+// listTCPOwners lists TCP sockets with their pids (every fd of every process
+// read; uids skipped: they cost a /proc/<pid>/status read per connection).
+func listTCPOwners(ctx context.Context) ([]psnet.ConnectionStat, error) {
+	return psnet.ConnectionsWithoutUidsWithContext(ctx, "tcp")
+}

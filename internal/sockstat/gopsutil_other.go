@@ -14,3 +14,8 @@ import (
 func listTCP(ctx context.Context) ([]psnet.ConnectionStat, error) {
 	return psnet.ConnectionsWithContext(ctx, "tcp")
 }
+
+// listTCPOwners lists TCP sockets with their pids.
+func listTCPOwners(ctx context.Context) ([]psnet.ConnectionStat, error) {
+	return psnet.ConnectionsWithContext(ctx, "tcp")
+}
