@@ -14,9 +14,10 @@ export function formatCountdown(ms: number): string {
   return `${Math.ceil(ms / 1000)} s`;
 }
 
-/** Fraction -> "12.5 %" (one decimal under 10 %, none above). */
+/** Fraction -> "12 %", "2.5 %" (one decimal under 10 %), "< 0.1 %" for tiny non-zero values. */
 export function formatPercent(f: number): string {
   const p = f * 100;
+  if (p > 0 && p < 0.1) return '< 0.1 %';
   if (p > 0 && p < 10) return `${p.toFixed(1)} %`;
   return `${Math.round(p)} %`;
 }
