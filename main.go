@@ -1,10 +1,15 @@
 // Command connlab serves a live dashboard of the TCP sockets of any port and
 // runs keep-alive experiments in-process.
+//
+//	connlab [flags]                      serve the dashboard (default 127.0.0.1:9000)
+//	connlab run PRESET [-set k=v] [-json] run one Lab experiment headless
+//	connlab presets                      list the Lab presets
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,16 +20,15 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "connlab:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
-func run(ctx context.Context, args []string) error {
-	_ = ctx
-	_ = webAssets()
-	fmt.Println("connlab", version)
-	return nil
+// run is the whole program: main only adds signals and the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, stdout, stderr)
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listeningRE = regexp.MustCompile(`connlab listening on (http://127\.0\.0\.1:\d+)`)
+
+func TestServeAndGracefulShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-interval", "50ms", "-watch", "1, 2,2"}, &out, &errOut)
+	}()
+
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errOut.String())
+		}
+		if m := listeningRE.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+		}
+		time.Sleep(10 * time.Millisecond) // polling step
+	}
+	resp, err := http.Get(url + "/api/ports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := new(bytes.Buffer)
+	_, _ = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), `"port":1,`) || !strings.Contains(body.String(), `"port":2,`) || strings.Count(body.String(), `"port"`) != 2 {
+		t.Fatalf("-watch 1,2,2 gave %s", body)
+	}
+	// A websocket held open must not delay the shutdown past its budget
+	// (hijacked connections are not http.Server.Shutdown's to close).
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	host := strings.TrimPrefix(url, "http://")
+	_, _ = conn.Write([]byte("GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+	status := make([]byte, 12)
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(conn, status); err != nil || string(status) != "HTTP/1.1 101" {
+		t.Fatalf("websocket upgrade: %q %v", status, err)
+	}
+
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after cancel: %v", err)
+		}
+	case <-time.After(shutdownTimeout + 2*time.Second):
+		t.Fatal("shutdown took longer than its budget")
+	}
+	if d := time.Since(start); d > shutdownTimeout+time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+}
+
+func TestAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	var out, errOut syncBuffer
+	err = run(context.Background(), []string{"-addr", addr}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "-addr") {
+		t.Fatalf("run on a taken address: %v, want an error naming %s and -addr", err, addr)
+	}
+	if exitCode(err) == 0 {
+		t.Fatal("exit status 0 for a taken address")
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	cases := map[string][]string{
+		"interval too short": {"-interval", "10ms"},
+		"interval too long":  {"-interval", "1m"},
+		"history too short":  {"-history", "1s"},
+		"too many rows":      {"-history", "24h", "-interval", "50ms"},
+		"bad watch port":     {"-watch", "8081,http"},
+		"watch port zero":    {"-watch", "0"},
+		"watch port big":     {"-watch", "65536"},
+		"bad sampler":        {"-sampler", "lsof"},
+		"bad addr":           {"-addr", "9000"},
+		"unknown flag":       {"-bogus"},
+		"stray argument":     {"serve"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut syncBuffer
+			err := run(context.Background(), args, &out, &errOut)
+			var ue *usageError
+			if !errors.As(err, &ue) || exitCode(err) != 2 {
+				t.Fatalf("run %v = %v, want a usage error (exit 2)", args, err)
+			}
+		})
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	var out, errOut syncBuffer
+	if err := run(context.Background(), []string{"-version"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "connlab dev (go1.") {
+		t.Fatalf("-version printed %q", out.String())
+	}
+}
+
+func TestParsePortList(t *testing.T) {
+	got, err := parsePortList(" 8081, 5432 ,8081,")
+	if err != nil || len(got) != 2 || got[0] != 8081 || got[1] != 5432 {
+		t.Fatalf("parsePortList = %v, %v", got, err)
+	}
+	var many []string
+	for p := 1; p <= 65; p++ {
+		many = append(many, strconv.Itoa(p))
+	}
+	if _, err := parsePortList(strings.Join(many, ",")); err == nil {
+		t.Fatal("65 ports accepted")
+	}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/monitor"
+	"github.com/connlab/connlab/internal/sockstat"
+	"github.com/connlab/connlab/internal/sysinfo"
+	"github.com/connlab/connlab/internal/wire"
+	"github.com/connlab/connlab/server"
+)
+
+// Flag defaults and limits.
+const (
+	defaultAddr     = "127.0.0.1:9000"
+	defaultInterval = 250 * time.Millisecond
+	minInterval     = 50 * time.Millisecond
+	maxInterval     = 10 * time.Second
+	defaultHistory  = 15 * time.Minute
+	minHistory      = 10 * time.Second
+	maxHistory      = 24 * time.Hour
+	maxHistoryRows  = 200_000         // ring rows per port, whatever history/interval says
+	maxWatchFlag    = 64              // ports in -watch, as the API's limit
+	shutdownTimeout = 2 * time.Second // SIGINT/SIGTERM to exit
+	ownersEvery     = 5 * time.Second // background pid -> process name pass
+	readHeaderWait  = 5 * time.Second // slow-loris guard on the dashboard server
+)
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+type serveOptions struct {
+	addr     string
+	watch    []uint16
+	interval time.Duration
+	history  time.Duration
+	sampler  string
+	open     bool
+	version  bool
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
+	var o serveOptions
+	var watch string
+	fs := flag.NewFlagSet("connlab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", defaultAddr, "address to serve the dashboard on (host:port; a non-loopback host accepts any Host header)")
+	fs.StringVar(&watch, "watch", "", "ports to watch from the start, comma-separated (e.g. 8081,5432)")
+	fs.DurationVar(&o.interval, "interval", defaultInterval, "kernel poll interval (min 50ms)")
+	fs.DurationVar(&o.history, "history", defaultHistory, "timeline kept per port")
+	fs.StringVar(&o.sampler, "sampler", "auto", "socket source: auto, netlink or gopsutil")
+	fs.BoolVar(&o.open, "open", false, "open the dashboard in the default browser")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n  connlab [flags]\n  connlab run PRESET [-set key=value ...] [-json]\n  connlab presets\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return o, &usageError{fmt.Sprintf("unexpected argument %q (commands: run, presets; see -h)", fs.Arg(0))}
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return o, &usageError{fmt.Sprintf("-addr %q: want host:port, e.g. 127.0.0.1:9000", o.addr)}
+	}
+	if o.interval < minInterval || o.interval > maxInterval {
+		return o, &usageError{fmt.Sprintf("-interval %s: must be between %s and %s", o.interval, minInterval, maxInterval)}
+	}
+	if o.history < minHistory || o.history > maxHistory {
+		return o, &usageError{fmt.Sprintf("-history %s: must be between %s and %s", o.history, minHistory, maxHistory)}
+	}
+	if o.history/o.interval > maxHistoryRows {
+		return o, &usageError{fmt.Sprintf("-history %s at -interval %s keeps %d rows per port; the limit is %d", o.history, o.interval, o.history/o.interval, maxHistoryRows)}
+	}
+	switch o.sampler {
+	case "auto", "netlink", "gopsutil":
+	default:
+		return o, &usageError{fmt.Sprintf("-sampler %q: want auto, netlink or gopsutil", o.sampler)}
+	}
+	ports, err := parsePortList(watch)
+	if err != nil {
+		return o, &usageError{"-watch: " + err.Error()}
+	}
+	o.watch = ports
+	return o, nil
+}
+
+// parsePortList parses "8081,5432" (spaces allowed, duplicates folded).
+func parsePortList(s string) ([]uint16, error) {
+	var out []uint16
+	seen := map[uint16]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q is not a port (1-65535)", f)
+		}
+		if !seen[uint16(n)] {
+			seen[uint16(n)] = true
+			out = append(out, uint16(n))
+		}
+	}
+	if len(out) > maxWatchFlag {
+		return nil, fmt.Errorf("%d ports given; at most %d can be watched", len(out), maxWatchFlag)
+	}
+	return out, nil
+}
+
+// serve runs the dashboard until ctx is cancelled.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseServeFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "connlab %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("address %s is already in use: stop what holds it or choose another with -addr (e.g. -addr 127.0.0.1:9001)", o.addr)
+		}
+		return fmt.Errorf("listen on %s (set with -addr): %w", o.addr, err)
+	}
+	defer ln.Close()
+
+	sampler, err := sockstat.New(log, o.sampler)
+	if err != nil {
+		return fmt.Errorf("start the socket sampler: %w", err)
+	}
+	defer sampler.Close()
+
+	h := hub.New(log)
+	owners := sockstat.NewOwners(log, ownersEvery)
+	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners}, log)
+	for _, p := range o.watch {
+		if err := mon.Add(p); err != nil {
+			return fmt.Errorf("watch port %d: %w", p, err)
+		}
+	}
+
+	addr := ln.Addr().String()
+	info := sysinfo.Read()
+	system := func() wire.System { return systemInfo(info, sampler.Source(), o.interval) }
+	handler := server.New(server.Config{
+		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h,
+		System: system, Version: version, Log: log,
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(h.Close) // ends every websocket: hijacked conns are not Shutdown's
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	// Each goroutine below is stopped by cancel() or srv.Shutdown and waited for by wg.
+	wg.Add(3)
+	go func() { defer wg.Done(); errc <- mon.Run(runCtx) }()
+	go func() { defer wg.Done(); errc <- owners.Run(runCtx) }()
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve http: %w", err)
+		}
+	}()
+
+	url := "http://" + addr
+	fmt.Fprintf(stdout, "connlab listening on %s\n", url)
+	if o.open {
+		openBrowser(log, url)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	shutCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer done()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		_ = srv.Close()
+	}
+	cancel()
+	wg.Wait()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
+func systemInfo(info sysinfo.Info, source string, interval time.Duration) wire.System {
+	return wire.System{
+		Source: source, SourceNote: sockstat.SourceNote(source, runtime.GOOS),
+		OS: info.OS, Arch: info.Arch, Kernel: info.Kernel, Go: runtime.Version(), Version: version,
+		IntervalMs: interval.Milliseconds(), Knobs: info.Knobs, EphemeralPorts: info.EphemeralPorts,
+	}
+}
+
+// openBrowser asks the desktop to open url; failure is only logged.
+func openBrowser(log *slog.Logger, url string) {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Warn("open browser", "err", err)
+		return
+	}
+	go func() { _ = cmd.Wait() }() // reaps the opener; it exits on its own within seconds
+}

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// routes is every route in one place.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, s.checkHost)
+
+	r.Get("/healthz", s.healthz)
+	// The websocket lives outside the API group: no timeout applies to it.
+	r.Get("/ws", s.ws)
+
+	r.Route("/api", func(r chi.Router) {
+		r.Use(middleware.Timeout(apiTimeout), jsonOnlyForWrites)
+		r.Get("/system", s.system)
+		r.Get("/ports", s.listPorts)
+		r.Post("/ports", s.addPort)
+		r.Get("/ports/{port}", s.getPort)
+		r.Delete("/ports/{port}", s.deletePort)
+		r.Get("/ports/{port}/sockets", s.getSockets)
+		r.Get("/ports/{port}/timeline", s.getTimeline)
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "not_found", "no API route "+r.Method+" "+r.URL.Path, "")
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path, "")
+		})
+	})
+
+	spa := s.spa()
+	r.NotFound(spa)
+	r.MethodNotAllowed(spa)
+	return r
+}

@@ -1,0 +1,114 @@
+// Package server is connlab's HTTP surface and nothing else: the JSON API, the
+// websocket that pushes live data, the embedded single-page app, and the
+// guards every request passes (Host check, content types, one error format).
+// It owns no state of its own: the watched ports live in the monitor, the
+// fan-out in the hub, experiments in the experiment manager. It is the only
+// package that imports chi and gorilla/websocket.
+package server
+
+import (
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/wire"
+)
+
+// Limits and timings of the HTTP surface.
+const (
+	apiTimeout   = 10 * time.Second // per API request (never applied to /ws)
+	maxBodyBytes = 64 << 10         // JSON request bodies
+	wsQueue      = 512              // messages queued per websocket before it is evicted
+	wsWriteWait  = 5 * time.Second  // one websocket write, including pings
+	wsPongWait   = 60 * time.Second // a browser silent this long is gone
+	wsPingEvery  = 25 * time.Second // must be < wsPongWait
+	wsMaxRequest = 4 << 10          // one browser -> server websocket message
+	wsMaxTopics  = 80               // subscriptions per websocket
+	wsHandshake  = 5 * time.Second  // websocket upgrade
+)
+
+// Monitor is what the server needs of the poll loop (internal/monitor).
+type Monitor interface {
+	Add(port uint16) error
+	Remove(port uint16) error
+	Ports() []wire.PortStatus
+	Status(port uint16) (wire.PortStatus, error)
+	Sockets(port uint16) ([]wire.Socket, error)
+	Timeline(port uint16, since uint64) (wire.Timeline, error)
+	Subscribe(port uint16, fn func(snapshot []byte)) error
+	SubscribePorts(fn func(ports []byte)) error
+	Source() string
+	Interval() time.Duration
+}
+
+// Hub is what the server needs of the fan-out (internal/hub).
+type Hub interface {
+	Subscribe(queue int) *hub.Sub
+	Join(s *hub.Sub, topic string)
+	Leave(s *hub.Sub, topic string)
+	Unsubscribe(s *hub.Sub)
+}
+
+// Config wires the server to the rest of connlab.
+type Config struct {
+	// Addr is the address the listener is bound to ("127.0.0.1:9000"); it
+	// decides which Host headers are accepted.
+	Addr    string
+	Assets  fs.FS
+	Monitor Monitor
+	Hub     Hub
+	// System reports the host facts for GET /api/system.
+	System  func() wire.System
+	Version string
+	Log     *slog.Logger
+	// WSQueue and WSWriteWait override the websocket queue length and write
+	// deadline (zero: wsQueue, wsWriteWait); tests shorten them.
+	WSQueue     int
+	WSWriteWait time.Duration
+}
+
+// Server is the http.Handler of connlab.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	hosts  hostPolicy
+	router http.Handler
+}
+
+// New builds the handler. It starts no goroutines; websocket pumps belong to
+// the requests that start them and end when the hub drops their subscriber.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.WSQueue <= 0 {
+		cfg.WSQueue = wsQueue
+	}
+	if cfg.WSWriteWait <= 0 {
+		cfg.WSWriteWait = wsWriteWait
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, hosts: newHostPolicy(cfg.Addr)}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.router.ServeHTTP(w, r)
+}
+
+// IsLoopback reports whether addr ("host:port") binds only a loopback address.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/monitor"
+	"github.com/connlab/connlab/internal/wire"
+)
+
+// upgrader keeps gorilla's default CheckOrigin: an upgrade whose Origin is not
+// the Host it was sent to is refused with 403, so another site cannot read
+// this dashboard through the visitor's browser.
+var upgrader = websocket.Upgrader{
+	HandshakeTimeout: wsHandshake,
+	ReadBufferSize:   1024,
+	WriteBufferSize:  16 << 10,
+	Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+		writeError(w, status, "websocket_refused", reason.Error(), "Origin")
+	},
+}
+
+// ws upgrades the request and runs the two pumps of one browser connection.
+// The write pump runs on this request's goroutine and owns the connection;
+// the read pump is started here and stopped by closing the connection; both
+// are waited for before ws returns. The hub ends the session by dropping the
+// subscriber (stalled browser or shutdown).
+func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	sub := s.cfg.Hub.Subscribe(s.cfg.WSQueue)
+	c := &wsClient{srv: s, conn: conn, sub: sub, topics: map[string]bool{}}
+	defer s.cfg.Hub.Unsubscribe(sub)
+
+	hello, _ := json.Marshal(wire.Hello{
+		Type: wire.TypeHello, Source: s.cfg.Monitor.Source(), Version: s.cfg.Version,
+		Go: runtime.Version(), IntervalMs: s.cfg.Monitor.Interval().Milliseconds(),
+	})
+	sub.Send(hello)
+	_ = s.cfg.Monitor.SubscribePorts(func(ports []byte) {
+		s.cfg.Hub.Join(sub, monitor.PortsTopic) // under the monitor's lock: no change is missed
+		sub.Send(ports)
+	})
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // stopped by conn.Close below (read error), waited for by wg.Wait
+		defer wg.Done()
+		c.readPump()
+	}()
+	c.writePump()
+	_ = conn.Close()
+	wg.Wait()
+}
+
+type wsClient struct {
+	srv  *Server
+	conn *websocket.Conn
+	sub  *hub.Sub
+
+	mu     sync.Mutex // guards topics
+	topics map[string]bool
+}
+
+// writePump sends queued messages and pings until the subscriber is dropped,
+// a write fails, or the read pump ends (it unsubscribes, which closes Done).
+func (c *wsClient) writePump() {
+	ping := time.NewTicker(wsPingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case msg := <-c.sub.C():
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WSWriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WSWriteWait)); err != nil {
+				return
+			}
+		case <-c.sub.Done():
+			reason := c.sub.Reason()
+			if reason == "" {
+				reason = "closing"
+			}
+			if len(reason) > 120 {
+				reason = reason[:120]
+			}
+			_ = c.conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reason), time.Now().Add(c.srv.cfg.WSWriteWait))
+			return
+		}
+	}
+}
+
+// readPump handles subscribe/unsubscribe requests until the connection fails.
+func (c *wsClient) readPump() {
+	defer c.srv.cfg.Hub.Unsubscribe(c.sub) // ends the write pump
+	c.conn.SetReadLimit(wsMaxRequest)
+	_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	})
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		var req wire.Request
+		if err := json.Unmarshal(data, &req); err != nil {
+			c.sendError("invalid_json", "a websocket request must be a JSON object like {\"type\":\"subscribe\",\"port\":8081}", "")
+			continue
+		}
+		c.handle(req)
+	}
+}
+
+func (c *wsClient) handle(req wire.Request) {
+	switch req.Type {
+	case wire.TypeSubscribe:
+		c.subscribePort(req.Port)
+	case wire.TypeUnsubscribe:
+		topic := monitor.Topic(req.Port)
+		c.mu.Lock()
+		delete(c.topics, topic)
+		c.mu.Unlock()
+		c.srv.cfg.Hub.Leave(c.sub, topic)
+	default:
+		c.sendError("invalid_type", fmt.Sprintf("unknown request type %q: use subscribe or unsubscribe", req.Type), "type")
+	}
+}
+
+func (c *wsClient) subscribePort(port uint16) {
+	if port == 0 {
+		c.sendError("invalid_port", "port must be from 1 to 65535", "port")
+		return
+	}
+	if !c.addTopic(monitor.Topic(port)) {
+		return
+	}
+	err := c.srv.cfg.Monitor.Subscribe(port, func(snap []byte) {
+		// Runs under the monitor's publish lock: no tick can slip between
+		// the snapshot and the join.
+		c.srv.cfg.Hub.Join(c.sub, monitor.Topic(port))
+		c.sub.Send(snap)
+	})
+	if err != nil {
+		c.dropTopic(monitor.Topic(port))
+		var fe *fieldError
+		if errors.As(monitorError(err, port), &fe) {
+			c.sendError(fe.code, fe.message, fe.field)
+			return
+		}
+		c.sendError("internal", err.Error(), "")
+	}
+}
+
+// addTopic records a subscription; false (with an error sent) past the limit.
+func (c *wsClient) addTopic(topic string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.topics[topic] && len(c.topics) >= wsMaxTopics {
+		c.sendError("too_many_subscriptions", fmt.Sprintf("at most %d subscriptions per connection", wsMaxTopics), "port")
+		return false
+	}
+	c.topics[topic] = true
+	return true
+}
+
+func (c *wsClient) dropTopic(topic string) {
+	c.mu.Lock()
+	delete(c.topics, topic)
+	c.mu.Unlock()
+}
+
+func (c *wsClient) sendError(code, message, field string) {
+	b, _ := json.Marshal(wire.ErrorMessage{Type: wire.TypeError, Error: wire.Error{Code: code, Message: message, Field: field}})
+	c.sub.Send(b)
+}
