@@ -24,6 +24,9 @@ const (
 	probePort = 1
 )
 
+// errSamplerClosed is returned by Sample after Close.
+var errSamplerClosed = errors.New("sampler closed")
+
 // netlinkSampler dumps TCP sockets through one persistent NETLINK_SOCK_DIAG
 // socket, with the watched ports compiled into an in-kernel filter. Once the
 // port set is compiled a poll allocates nothing beyond dst's growth.

@@ -1,11 +1,23 @@
 package sockstat
 
 import (
+	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 )
+
+// startOwners runs o until the test ends.
+func startOwners(t *testing.T, o *Owners) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
 
 func TestSocketInode(t *testing.T) {
 	cases := map[string]uint32{"socket:[12345]": 12345, "socket:[4294967295]": 1<<32 - 1}

@@ -4,20 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 )
-
-// startOwners runs o until the test ends.
-func startOwners(t *testing.T, o *Owners) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = o.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-}
 
 func TestOwnersKernelSockets(t *testing.T) {
 	o := NewOwners(slog.New(slog.DiscardHandler), 0)

@@ -1,7 +1,6 @@
 package sockstat
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -19,9 +18,6 @@ const (
 	ModeNetlink  = "netlink"
 	ModeGopsutil = "gopsutil"
 )
-
-// errSamplerClosed is returned by Sample after Close.
-var errSamplerClosed = errors.New("sampler closed")
 
 // New returns the Sampler for mode: "netlink" (Linux sock_diag, an error when
 // unavailable), "gopsutil" (portable), or "auto" (netlink when a probe dump

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// The population's holders are this test binary re-executed.
+	if pairs := os.Getenv(childEnv); pairs != "" {
+		if err := holdPairs(pairs); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestRunSmall runs the whole benchmark on a small population: holders are
+// started and stopped, each method sees port P's sockets.
+func TestRunSmall(t *testing.T) {
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss is not installed")
+	}
+	budget = 50 * time.Millisecond
+	target := hostSockets() + 300
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-sizes", strconv.Itoa(target)}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for line := range strings.Lines(out.String()) {
+		f := strings.Split(line, "|")
+		if len(f) < 9 || !strings.Contains(line, " ms ") {
+			continue
+		}
+		rows++
+		method, onP := strings.TrimSpace(f[2]), strings.TrimSpace(f[7])
+		if onP != strconv.Itoa(2*portPairs+1) {
+			t.Errorf("%s saw %s sockets on P, want %d", method, onP, 2*portPairs+1)
+		}
+		host, _ := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f[1]), ",", ""))
+		// Other processes come and go on a shared host: a wide range.
+		if host < target-150 {
+			t.Errorf("%s measured at %d sockets, want about %d", method, host, target)
+		}
+	}
+	if rows != 3 {
+		t.Errorf("%d table rows, want 3:\n%s", rows, out.String())
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	got, err := parseSizes("1000, 10000,50000")
+	if err != nil || len(got) != 3 || got[2] != 50000 {
+		t.Errorf("parseSizes = %v, %v", got, err)
+	}
+	if _, err := parseSizes("1k"); err == nil {
+		t.Error("parseSizes(1k): want an error")
+	}
+	if thousands(50003) != "50,003" || thousands(999) != "999" || thousands(1000000) != "1,000,000" {
+		t.Error("thousands")
+	}
+}
