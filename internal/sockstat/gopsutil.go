@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	psnet "github.com/shirou/gopsutil/v3/net"
 )
-
-// gopsutilTimeout bounds one listing (on macOS gopsutil runs lsof).
-const gopsutilTimeout = 10 * time.Second
 
 // gopsutilSampler is the portable path: gopsutil's connection list (every TCP
 // socket of the host, IPv4 and IPv6) filtered to the ports in Go. It has no

@@ -22,6 +22,9 @@ const (
 	// probePort is the port the start-up probe filters on; any port will do,
 	// the answer is thrown away.
 	probePort = 1
+	// procFDBatch is how many entries of a /proc/<pid>/fd the owner pass
+	// reads at once.
+	procFDBatch = 512
 )
 
 // errSamplerClosed is returned by Sample after Close.

@@ -2,26 +2,11 @@ package sockstat
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
-)
-
-// Timings and limits of the owner pass.
-const (
-	// MinOwnersEvery is the shortest interval between two owner passes: a
-	// pass reads every process's fd table, which must stay a background
-	// cost, never a per-poll one.
-	MinOwnersEvery = 5 * time.Second
-	// ownerKeepPasses: a resolved owner nobody looked up for this many passes
-	// is forgotten, so the cache follows the watched ports' sockets.
-	ownerKeepPasses = 3
-	// ownerRetryPasses: a socket a full pass could not attribute (its owner
-	// is unreadable to us, or it is gone) is not searched for again before
-	// this many passes.
-	ownerRetryPasses = 6
-	// maxWanted bounds the sockets waiting for a pass.
-	maxWanted = 4096
 )
 
 // KernelOwner is the owner name of sockets no process holds (TIME_WAIT,
@@ -38,6 +23,7 @@ type Owners struct {
 	log   *slog.Logger
 	every time.Duration
 	kick  chan struct{} // a lookup missed: a pass has work
+	runs  atomic.Bool   // Run is running
 
 	mu        sync.Mutex
 	pass      uint64 // number of passes run
@@ -126,8 +112,12 @@ func (o *Owners) signal() {
 
 // Run resolves queued sockets: a pass as soon as a lookup misses, then none
 // for o.every. It returns nil when ctx is done; a pass in progress stops
-// between two processes.
+// between two processes. Run once at a time.
 func (o *Owners) Run(ctx context.Context) error {
+	if !o.runs.CompareAndSwap(false, true) {
+		return errors.New("owners: Run called while already running")
+	}
+	defer o.runs.Store(false)
 	rest := time.NewTimer(0)
 	defer rest.Stop()
 	for {
@@ -217,9 +207,6 @@ func (o *Owners) runPass(ctx context.Context) {
 	}
 	o.evict(pass)
 }
-
-// maxHints bounds the pids a pass searches first.
-const maxHints = 64
 
 // mergeHints puts the pids just found first, then the previous hints.
 func mergeHints(found map[uint32]int32, prev []int32) []int32 {

@@ -9,9 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procFDBatch is how many fd entries are read from a /proc/<pid>/fd at once.
-const procFDBatch = 512
-
 // pidsByInode finds which process holds each wanted socket inode by reading
 // the fd links of /proc/<pid>/fd, hinted pids first, and stops as soon as
 // every inode is found. Processes we may not read are skipped.

@@ -90,6 +90,9 @@ func TestOwnersRunStops(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling for the pass with a deadline
 	}
+	if err := o.Run(ctx); err == nil {
+		t.Error("a second concurrent Run: want an error")
+	}
 	cancel()
 	select {
 	case err := <-done:
