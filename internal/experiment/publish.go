@@ -1,0 +1,168 @@
+package experiment
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/connlab/connlab/internal/verdict"
+	"github.com/connlab/connlab/internal/wire"
+)
+
+// Publisher delivers an encoded message to the subscribers of a topic
+// (hub.Hub satisfies it). It must not block nor modify msg.
+type Publisher interface {
+	Publish(topic string, msg []byte)
+}
+
+// Topic is the topic that carries an experiment's events: "exp:<id>".
+func Topic(id string) string { return "exp:" + id }
+
+// measures is every counter of a run at one moment.
+type measures struct {
+	status, err string
+	progress    wire.ExpProgress
+	requests    wire.ExpRequests
+	conns       wire.ExpConnections
+	kernel      wire.ExpKernel
+	latency     wire.ExpLatency
+	findings    []wire.Finding
+}
+
+// measure gathers the counters and runs the verdict on them.
+func (r *run) measure() measures {
+	var t reqTally
+	for _, w := range r.workers {
+		w.stats.mergeInto(&t)
+	}
+	byConn, byProto := r.srv.sawCounts()
+	m := measures{
+		requests: t.render(byConn, byProto),
+		conns:    r.tr.connections(),
+		kernel:   r.ks.render(),
+	}
+	now := time.Now()
+	r.mu.Lock()
+	m.status = r.status
+	if r.err != nil {
+		m.err = r.err.Error()
+	}
+	end, workEnd := r.ended, r.workEnd
+	m.progress.Phase = r.phase
+	r.mu.Unlock()
+	if end.IsZero() {
+		end = now
+	}
+	if workEnd.IsZero() {
+		workEnd = now
+	}
+	m.progress.ElapsedMs = msOf(int64(end.Sub(r.start)))
+	m.progress.WorkloadMs = msOf(int64(workEnd.Sub(r.start)))
+	m.progress.RequestsDone = t.total
+	m.progress.RequestsTarget = r.spec.Requests
+	m.progress.DurationMs = msOf(int64(r.spec.Duration))
+	m.progress.ObserveMs = msOf(int64(r.spec.Observe))
+	m.progress.UntilStopped = r.spec.UntilStopped()
+	m.latency = wire.ExpLatency{
+		P50Ms:  t.lat.quantileMs(0.50),
+		P99Ms:  t.lat.quantileMs(0.99),
+		MeanMs: t.lat.meanMs(),
+		MaxMs:  t.lat.maxMs(),
+	}
+	if s := m.progress.WorkloadMs / 1000; s > 0 {
+		m.latency.RequestsPerSec = float64(t.total) / s
+	}
+	m.findings = wireFindings(verdict.Analyze(evidenceOf(&m, r.ks.keepaliveTotal())))
+	return m
+}
+
+// drainLocked moves the workers' new log lines into the run's log (in
+// request order) and returns them, with how many were dropped unseen.
+func (r *run) drainLocked() (lines []wire.RequestLine, dropped int) {
+	lines = r.scratch[:0]
+	for _, w := range r.workers {
+		var d int
+		lines, d = w.stats.drain(lines)
+		dropped += d
+	}
+	slices.SortFunc(lines, func(a, b wire.RequestLine) int {
+		switch {
+		case a.Seq < b.Seq:
+			return -1
+		case a.Seq > b.Seq:
+			return 1
+		}
+		return 0
+	})
+	for _, l := range lines {
+		r.reqLog.push(l)
+	}
+	r.logTotal += len(lines) + dropped
+	r.scratch = lines
+	return lines, dropped
+}
+
+// publishBatch drains the workers and publishes one update (the last one
+// with Done set when final).
+func (r *run) publishBatch(final bool) {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	lines, skipped := r.drainLocked()
+	if r.pub == nil {
+		return
+	}
+	m := r.measure()
+	lanes, lskip := r.tr.changedLanes(wire.ExpLanesPerUpdate)
+	if n := len(lines) - wire.ExpLogPerUpdate; n > 0 {
+		skipped += n
+		lines = lines[n:]
+	}
+	kseq := r.ks.lastSeq()
+	tl := r.ks.timeline(r.kseq, kseq)
+	r.kseq = kseq
+	r.seq++
+	status := m.status
+	if status == "" {
+		status = wire.ExpRunning
+	}
+	up := wire.ExpUpdate{
+		Type:         wire.TypeExpUpdate,
+		ID:           r.id,
+		Seq:          r.seq,
+		At:           time.Now().UnixMilli(),
+		Status:       status,
+		Error:        m.err,
+		Done:         final,
+		Progress:     m.progress,
+		Requests:     m.requests,
+		Connections:  m.conns,
+		Kernel:       m.kernel,
+		Latency:      m.latency,
+		Findings:     m.findings,
+		Lanes:        lanes,
+		LanesSkipped: lskip,
+		Log:          append([]wire.RequestLine{}, lines...),
+		LogSkipped:   skipped,
+		Timeline:     tl,
+	}
+	b, err := json.Marshal(&up)
+	if err != nil {
+		r.log.Error("encode experiment update", "id", r.id, "err", err)
+		return
+	}
+	r.pub.Publish(r.topic, b)
+}
+
+// snapshot encodes the whole result as of the last published update and
+// calls fn with it while no update can be published.
+func (r *run) snapshot(fn func([]byte)) error {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	snap := wire.ExpSnapshot{Type: wire.TypeExpSnapshot, ID: r.id, Seq: r.seq, Result: r.resultLocked(r.kseq)}
+	b, err := json.Marshal(&snap)
+	if err != nil {
+		return err
+	}
+	fn(b)
+	return nil
+}

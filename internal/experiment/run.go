@@ -1,0 +1,274 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/connlab/connlab/internal/wire"
+)
+
+// run is one experiment, from setup to its final update.
+type run struct {
+	id       string
+	spec     Spec
+	specJSON json.RawMessage
+	log      *slog.Logger
+	pub      Publisher
+	topic    string
+	every    time.Duration // batch interval
+	start    time.Time
+	port     uint16
+	addr     string
+	rawReq   []byte
+
+	ctx     context.Context // done on Stop
+	cancel  context.CancelFunc
+	stopped atomic.Bool
+	done    chan struct{}
+	release func() // the kernel hold; nil without a kernel
+
+	tr        *tracker
+	ks        *kernelState
+	srv       *server
+	ln        net.Listener // the first listener, until run serves it
+	dialer    *dialer
+	transport *http.Transport // nil for the raw client
+	workers   []*worker
+	issued    atomic.Int64
+
+	mu      sync.Mutex
+	phase   string
+	err     error
+	status  string
+	workEnd time.Time
+	ended   time.Time
+
+	pubMu    sync.Mutex // serializes publishing and snapshots
+	seq      uint64     // last update published
+	kseq     uint64     // last kernel row published
+	reqLog   *ring[wire.RequestLine]
+	logTotal int
+	scratch  []wire.RequestLine
+}
+
+func (r *run) rawClient() bool {
+	p := r.spec.Client.Protocol
+	return p == ProtoHTTP10 || p == ProtoHTTP10KeepAlive
+}
+
+// setup listens, builds both sides and takes the kernel hold. On error
+// nothing is left behind.
+func (r *run) setup(ctx context.Context, kernel Kernel) (err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen on 127.0.0.1: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+		}
+	}()
+	r.ln = ln
+	r.addr = ln.Addr().String()
+	r.port = portOf(ln.Addr())
+	r.tr = newTracker(r.start)
+	source := ""
+	if kernel != nil {
+		source = kernel.Source()
+	}
+	r.ks = newKernelState(r.port, r.start, r.tr, source)
+	r.srv = newServer(&r.spec, r.tr, r.log)
+	r.dialer = newDialer(r.addr, r.tr, r.spec.Client.TCPKeepAlive)
+	if r.rawClient() {
+		r.rawReq = rawRequest(r.spec.Method, r.addr, r.spec.Client.Protocol == ProtoHTTP10KeepAlive)
+	} else {
+		r.transport = newTransport(&r.spec.Client, r.dialer)
+	}
+	n := r.spec.Concurrency
+	r.workers = make([]*worker, n)
+	for i := range r.workers {
+		w := &worker{id: i + 1, r: r, stats: newWorkerStats(), partial: make([]byte, partialReadBytes)}
+		w.pace.interval = r.spec.Interval.D()
+		if r.spec.Rate > 0 {
+			w.pace.period = time.Duration(float64(n) / r.spec.Rate * float64(time.Second))
+			w.pace.offset = w.pace.period * time.Duration(i) / time.Duration(n)
+		}
+		if !r.rawClient() {
+			if err := w.initHTTP(r.ctx, "http://"+r.addr+"/"); err != nil {
+				return fmt.Errorf("build request: %w", err)
+			}
+		}
+		r.workers[i] = w
+	}
+	if kernel != nil {
+		rel, err := kernel.Hold(r.port, "experiment "+r.id, r.ks.observe)
+		if err != nil {
+			return fmt.Errorf("watch port %d: %w", r.port, err)
+		}
+		r.release = rel
+	}
+	return nil
+}
+
+func (r *run) setPhase(p string) {
+	r.mu.Lock()
+	r.phase = p
+	r.mu.Unlock()
+}
+
+// fail records the first error that ends the run as failed and stops it.
+func (r *run) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.cancel()
+}
+
+// stop ends the run early (status stopped unless it failed).
+func (r *run) stop() {
+	r.stopped.Store(true)
+	r.cancel()
+}
+
+// execute runs the experiment to its end; the Manager's goroutine owns it.
+func (r *run) execute() {
+	defer close(r.done)
+	defer r.cancel()
+
+	var bg sync.WaitGroup // the batcher and the restarter
+	bctx, bstop := context.WithCancel(context.Background())
+	bg.Go(func() { r.batcher(bctx) })
+	r.srv.serve(r.ln)
+	rctx, rstop := context.WithCancel(r.ctx)
+	if r.spec.Server.RestartAfter > 0 {
+		bg.Go(func() {
+			if err := r.srv.restarter(rctx, r.addr); err != nil {
+				r.fail(err)
+			}
+		})
+	}
+
+	r.workload()
+	now := time.Now()
+	r.mu.Lock()
+	r.workEnd = now
+	r.phase = wire.PhaseObserve
+	r.mu.Unlock()
+	r.ks.workloadEnded(now)
+	r.observeTail()
+	rstop()
+
+	r.setPhase(wire.PhaseTeardown)
+	r.teardown()
+	if r.release != nil {
+		r.release()
+	}
+	bstop()
+	bg.Wait()
+
+	r.mu.Lock()
+	r.ended = time.Now()
+	switch {
+	case r.err != nil:
+		r.status = wire.ExpFailed
+	case r.stopped.Load():
+		r.status = wire.ExpStopped
+	default:
+		r.status = wire.ExpCompleted
+	}
+	r.phase = wire.PhaseDone
+	r.mu.Unlock()
+	r.publishBatch(true)
+	r.log.Info("experiment ended", "id", r.id, "preset", r.spec.Preset, "status", r.status)
+}
+
+// workload runs the workers until the requests are sent, the duration is
+// over (at most MaxDuration) or Stop.
+func (r *run) workload() {
+	deadline := r.start.Add(r.spec.workloadLimit())
+	var wg sync.WaitGroup
+	for _, w := range r.workers {
+		wg.Go(func() { w.loop(r.ctx, deadline) })
+	}
+	wg.Wait()
+}
+
+// observeTail leaves connections as they are for Observe, or until Stop.
+func (r *run) observeTail() {
+	d := r.spec.Observe.D()
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.ctx.Done():
+	case <-t.C:
+	}
+}
+
+// teardown closes what is left, client side first (so those closes are
+// the client's), then the server; it waits, bounded, until every conn and
+// its goroutines are gone.
+func (r *run) teardown() {
+	r.tr.teardown.Store(true)
+	waitUntil(teardownWait, func() bool { return r.dialer.inflight.Load() == 0 })
+	if r.transport != nil {
+		r.transport.CloseIdleConnections()
+	}
+	for _, w := range r.workers {
+		w.raw.closeAll()
+	}
+	if !waitUntil(teardownWait/5, func() bool { return r.tr.open(sideClient) == 0 }) {
+		// Bodies never closed hold their conns: close them under the transport.
+		for _, c := range r.tr.openConns(sideClient) {
+			_ = c.Close()
+		}
+	}
+	// The server notices the clients' FINs and closes its ends itself.
+	waitUntil(teardownWait/5, func() bool { return r.tr.open(sideServer) == 0 })
+	r.srv.close()
+	if !waitUntil(teardownWait, func() bool { return r.tr.srvLive.Load() <= 0 }) {
+		r.log.Warn("experiment teardown: server connections still running", "id", r.id, "n", r.tr.srvLive.Load())
+	}
+	if r.transport != nil {
+		r.transport.CloseIdleConnections()
+	}
+	r.tr.finish()
+}
+
+// waitUntil polls cond every millisecond until it holds or d passes.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// batcher publishes an update every r.every until ctx is done.
+func (r *run) batcher(ctx context.Context) {
+	t := time.NewTicker(r.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.publishBatch(false)
+		}
+	}
+}
