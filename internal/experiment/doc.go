@@ -12,9 +12,15 @@
 // add what only the kernel knows: where TIME_WAIT sits and when it drains.
 //
 // One file, one job: spec.go and fields.go (the validated Spec, -set and
-// JSON parsing), presets.go, manager.go (at most MaxRunning experiments),
-// run.go (one experiment's life), server.go, client.go and raw.go (the two
-// sides), tap.go and conntrack.go (connection instrumentation), stats.go
-// (per-worker request counters), kernel.go (the poll observer), publish.go
-// (batched events), result.go and text.go (the report).
+// JSON parsing), presets.go, limits.go (every limit and timing), manager.go
+// (at most MaxRunning experiments), run.go (one experiment's life),
+// server.go, worker.go, client.go and raw.go (the two sides), tap.go,
+// probe_*.go and conntrack.go (connection instrumentation), stats.go and
+// hist.go (per-worker request counters, latency histogram), kernel.go (the
+// poll observer), publish.go (batched events), evidence.go (measurements
+// to verdict.Evidence), result.go and text.go (the report).
+//
+// Memory is bounded whatever the run's length: the most recent laneDetail
+// connections and logDetail requests are kept in detail, everything else
+// only in counters and fixed-size histograms.
 package experiment

@@ -145,13 +145,13 @@ func (r *run) execute() {
 	defer close(r.done)
 	defer r.cancel()
 
-	var bg sync.WaitGroup // the batcher and the restarter
+	var bg, rg sync.WaitGroup // the batcher; the restarter
 	bctx, bstop := context.WithCancel(context.Background())
 	bg.Go(func() { r.batcher(bctx) })
 	r.srv.serve(r.ln)
 	rctx, rstop := context.WithCancel(r.ctx)
 	if r.spec.Server.RestartAfter > 0 {
-		bg.Go(func() {
+		rg.Go(func() {
 			if err := r.srv.restarter(rctx, r.addr); err != nil {
 				r.fail(err)
 			}
@@ -167,6 +167,7 @@ func (r *run) execute() {
 	r.ks.workloadEnded(now)
 	r.observeTail()
 	rstop()
+	rg.Wait() // no restart may start a server after the teardown closed it
 
 	r.setPhase(wire.PhaseTeardown)
 	r.teardown()
