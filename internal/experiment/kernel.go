@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/connlab/connlab/internal/monitor"
@@ -36,8 +37,9 @@ type kernelState struct {
 	start  time.Time
 	tr     *tracker
 	source string
-	tws    []twSeen  // poll goroutine only: scratch
-	lastAt time.Time // poll goroutine only: the previous poll
+	frozen atomic.Bool // the teardown began: its closes are not evidence
+	tws    []twSeen    // poll goroutine only: scratch
+	lastAt time.Time   // poll goroutine only: the previous poll
 
 	mu        sync.Mutex
 	polls     int
@@ -61,6 +63,9 @@ func newKernelState(port uint16, start time.Time, tr *tracker, source string) *k
 
 // observe is the monitor.Observer: it must not block nor keep socks.
 func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.Socket) {
+	if k.frozen.Load() {
+		return
+	}
 	var row kRow
 	var ka [2]int
 	var kaMin [2]time.Duration

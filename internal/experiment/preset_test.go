@@ -241,8 +241,9 @@ func TestPresets(t *testing.T) {
 			within(t, "server saw HTTP/1.0", q.Protos["HTTP/1.0"], 20, 20)
 			within(t, "reused", q.Reused, 0, 0)
 			// The server closes after answering; the raw client closes
-			// after reading Content-Length bytes, rarely before the FIN.
-			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
+			// after reading Content-Length bytes, sometimes before the
+			// server's FIN arrives (measured 15..20 of 20 by the server).
+			within(t, "closed first by the server", c.ClosedFirst.Server, 11, 20)
 			checkTimeWait(t, r)
 		}},
 		{PresetHTTP10KeepAlive, nil, func(t *testing.T, r *Result) {

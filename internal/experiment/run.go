@@ -223,6 +223,7 @@ func (r *run) observeTail() {
 // its goroutines are gone.
 func (r *run) teardown() {
 	r.tr.teardown.Store(true)
+	r.ks.frozen.Store(true)
 	waitUntil(teardownWait, func() bool { return r.dialer.inflight.Load() == 0 })
 	if r.transport != nil {
 		r.transport.CloseIdleConnections()
