@@ -60,7 +60,8 @@ check-assets: ## fail if rebuilding web/ changes the committed assets/
 e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
 
-bench: ## benchmarks: sampler per-poll cost (netlink vs gopsutil vs ss)
+bench: ## benchmarks: sampler per-poll cost (netlink vs gopsutil vs ss), then the Go micro-benchmarks
+	$(GO) run ./internal/sockstat/pollbench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/

@@ -30,5 +30,13 @@ func main() {
 
 // run is the whole program: main only adds signals and the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "run":
+			return runExperiment(ctx, args[1:], stdout, stderr)
+		case "presets":
+			return runPresets(args[1:], stdout, stderr)
+		}
+	}
 	return serve(ctx, args, stdout, stderr)
 }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
@@ -177,15 +178,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{})
+	defer lab.Close() // stops every experiment and waits for it
+
 	addr := ln.Addr().String()
 	info := sysinfo.Read()
 	system := func() wire.System { return systemInfo(info, sampler.Source(), o.interval) }
 	handler := server.New(server.Config{
-		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h,
+		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
 		System: system, Version: version, Log: log,
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(h.Close) // ends every websocket: hijacked conns are not Shutdown's
+	srv.RegisterOnShutdown(lab.Close)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
@@ -50,13 +51,14 @@ func newEnv(t *testing.T, mutate ...func(*server.Config)) *env {
 	}
 	h := hub.New(log)
 	mon := monitor.New(sampler, h, monitor.Options{Interval: testPollInterval}, log)
+	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = mon.Run(ctx) }() // stopped by cancel in Cleanup
 
 	cfg := server.Config{
-		Assets: testAssets, Monitor: mon, Hub: h, Version: "test", Log: log,
+		Assets: testAssets, Monitor: mon, Hub: h, Experiments: lab, Version: "test", Log: log,
 		System: func() wire.System { return wire.System{Source: sampler.Source(), Knobs: map[string]string{}} },
 	}
 	for _, m := range mutate {
@@ -71,6 +73,7 @@ func newEnv(t *testing.T, mutate ...func(*server.Config)) *env {
 	t.Cleanup(func() {
 		h.Close() // ends websockets, as main does on shutdown
 		ts.Close()
+		lab.Close()
 		cancel()
 		wg.Wait()
 		_ = sampler.Close()

@@ -25,6 +25,13 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/ports/{port}", s.deletePort)
 		r.Get("/ports/{port}/sockets", s.getSockets)
 		r.Get("/ports/{port}/timeline", s.getTimeline)
+		if s.cfg.Experiments != nil {
+			r.Get("/presets", s.listPresets)
+			r.Post("/experiments", s.startExperiment)
+			r.Get("/experiments", s.listExperiments)
+			r.Get("/experiments/{id}", s.getExperiment)
+			r.Delete("/experiments/{id}", s.stopExperiment)
+		}
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "not_found", "no API route "+r.Method+" "+r.URL.Path, "")
 		})

@@ -60,6 +60,8 @@ type Config struct {
 	Assets  fs.FS
 	Monitor Monitor
 	Hub     Hub
+	// Experiments runs Lab experiments; nil leaves the Lab API answering 404.
+	Experiments Experiments
 	// System reports the host facts for GET /api/system.
 	System  func() wire.System
 	Version string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/wire"
@@ -129,9 +130,16 @@ func (c *wsClient) readPump() {
 func (c *wsClient) handle(req wire.Request) {
 	switch req.Type {
 	case wire.TypeSubscribe:
+		if req.Experiment != "" {
+			c.subscribeExperiment(req.Experiment)
+			return
+		}
 		c.subscribePort(req.Port)
 	case wire.TypeUnsubscribe:
 		topic := monitor.Topic(req.Port)
+		if req.Experiment != "" {
+			topic = experiment.Topic(req.Experiment)
+		}
 		c.mu.Lock()
 		delete(c.topics, topic)
 		c.mu.Unlock()

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/wire"
+)
+
+// Experiments is what the server needs of the Lab (internal/experiment.Manager).
+type Experiments interface {
+	Start(ctx context.Context, spec experiment.Spec) (string, error)
+	List() []wire.ExpSummary
+	Get(id string) (*wire.ExperimentResult, bool)
+	Stop(id string) error
+	Subscribe(id string, fn func(snapshot []byte)) error
+}
+
+func (s *Server) listPresets(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, experiment.Presets())
+}
+
+// startExperiment takes a spec, or a preset name plus overrides:
+// {"preset":"client-disable-keepalive","requests":50,"server":{"idleTimeout":"2s"}}.
+func (s *Server) startExperiment(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var me *http.MaxBytesError
+		if errors.As(err, &me) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than %d bytes", me.Limit), "body")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "invalid_body", "read the body: "+err.Error(), "body")
+		return
+	}
+	spec, err := experiment.ParseSpec(body)
+	if err != nil {
+		writeErr(w, experimentError(err, ""))
+		return
+	}
+	// The experiment outlives this request: its setup is bounded by the
+	// request, its run by Stop or shutdown.
+	id, err := s.cfg.Experiments.Start(r.Context(), spec)
+	if err != nil {
+		writeErr(w, experimentError(err, ""))
+		return
+	}
+	res, _ := s.cfg.Experiments.Get(id)
+	w.Header().Set("Location", "/api/experiments/"+id)
+	out := map[string]any{"id": id}
+	if res != nil {
+		out["port"] = res.Port
+		out["status"] = res.Status
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listExperiments(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.cfg.Experiments.List())
+}
+
+func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	res, ok := s.cfg.Experiments.Get(id)
+	if !ok {
+		writeErr(w, experimentError(experiment.ErrNotFound, id))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) stopExperiment(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if err := s.cfg.Experiments.Stop(id); err != nil {
+		writeErr(w, experimentError(err, id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// experimentError maps the Lab's errors to HTTP errors.
+func experimentError(err error, id string) error {
+	var fe *experiment.FieldError
+	switch {
+	case errors.As(err, &fe):
+		field := fe.Field
+		if field == "" {
+			field = "body"
+		}
+		return badField(field, "invalid_spec", fe.Message)
+	case errors.Is(err, experiment.ErrNotFound):
+		return &fieldError{status: http.StatusNotFound, code: "not_found", field: "id",
+			message: fmt.Sprintf("no experiment %q", id)}
+	case errors.Is(err, experiment.ErrBusy):
+		return &fieldError{status: http.StatusTooManyRequests, code: "too_many_experiments",
+			message: err.Error() + "; stop one first"}
+	case errors.Is(err, experiment.ErrClosed):
+		return &fieldError{status: http.StatusServiceUnavailable, code: "shutting_down", message: "connlab is shutting down"}
+	}
+	return err
+}
+
+// subscribeExperiment joins an experiment's events: a snapshot, then updates.
+func (c *wsClient) subscribeExperiment(id string) {
+	exps := c.srv.cfg.Experiments
+	if exps == nil {
+		c.sendError("not_found", "the Lab is not enabled on this server", "experiment")
+		return
+	}
+	topic := experiment.Topic(id)
+	if !c.addTopic(topic) {
+		return
+	}
+	err := exps.Subscribe(id, func(snap []byte) {
+		c.srv.cfg.Hub.Join(c.sub, topic) // under the experiment's publish lock
+		c.sub.Send(snap)
+	})
+	if err != nil {
+		c.dropTopic(topic)
+		var fe *fieldError
+		if errors.As(experimentError(err, id), &fe) {
+			c.sendError(fe.code, fe.message, "experiment")
+			return
+		}
+		c.sendError("internal", err.Error(), "experiment")
+	}
+}
