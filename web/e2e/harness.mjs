@@ -144,7 +144,8 @@ export async function launchBrowser() {
 }
 
 /**
- * Records console errors, page errors and failed requests of a page.
+ * Records console errors, page errors, failed requests and requests leaving
+ * 127.0.0.1 of a page.
  * @param {import('playwright-core').Page} page
  */
 export function watchErrors(page) {
@@ -154,6 +155,11 @@ export function watchErrors(page) {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Works offline: nothing but the app's own origin (no CDN, no remote fonts).
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.hostname !== '127.0.0.1') errors.push(`external request: ${r.url()}`);
+  });
   page.on('requestfailed', (r) => {
     // A websocket torn down by navigation or a stopped server is not a page error.
     if (r.url().endsWith('/ws')) return;

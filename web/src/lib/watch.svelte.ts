@@ -10,6 +10,7 @@ import { Api, ApiError } from './api';
 import { browserDeps, Connection, wsURL, type ConnStatus } from './conn';
 import { PortFeed } from './feed';
 import { FrameCoalescer } from './frame';
+import { PortSet } from './portset';
 
 /** Poll interval assumed until the server's hello says otherwise, ms. */
 const DEFAULT_INTERVAL_MS = 250;
@@ -29,6 +30,7 @@ export class WatchStore {
   revision = $state(0);
 
   readonly api: Api;
+  readonly #set = new PortSet();
   readonly #conn: Connection;
   readonly #frame = new FrameCoalescer(
     (cb) => window.requestAnimationFrame(cb),
@@ -57,7 +59,9 @@ export class WatchStore {
 
   async refreshPorts(): Promise<void> {
     try {
-      this.#setPorts((await this.api.ports()).map((p) => p.port));
+      const token = this.#set.begin();
+      const list = await this.api.ports();
+      if (this.#set.fromFetch(list.map((p) => p.port), token)) this.ports = [...this.#set.ports];
       this.problem = null;
     } catch (err) {
       this.problem = describe(err);
@@ -76,14 +80,16 @@ export class WatchStore {
 
   /** Watches a port (POST /api/ports) and selects it; the error, if any, is returned for the form. */
   async add(port: number): Promise<ApiError | null> {
-    if (!this.ports.includes(port)) {
+    if (!this.#set.has(port)) {
+      this.#set.touch();
       try {
         await this.api.addPort(port);
       } catch (err) {
         if (err instanceof ApiError) return err;
         return new ApiError(0, { code: 'unknown', message: describe(err) });
       }
-      this.#setPorts([...this.ports, port]);
+      this.#set.added(port, Date.now());
+      this.ports = [...this.#set.ports];
     }
     this.select(port);
     return null;
@@ -91,6 +97,7 @@ export class WatchStore {
 
   /** Stops watching a port (DELETE /api/ports/{port}). */
   async remove(port: number): Promise<ApiError | null> {
+    this.#set.touch();
     try {
       await this.api.removePort(port);
     } catch (err) {
@@ -99,10 +106,8 @@ export class WatchStore {
         return err instanceof ApiError ? err : new ApiError(0, { code: 'unknown', message: describe(err) });
       }
     }
-    const i = this.ports.indexOf(port);
-    const rest = this.ports.filter((p) => p !== port);
-    this.#setPorts(rest);
-    if (this.selected === port) this.select(rest[Math.min(i, rest.length - 1)] ?? null);
+    this.#set.removed(port, Date.now());
+    this.ports = [...this.#set.ports];
     return null;
   }
 
@@ -116,27 +121,23 @@ export class WatchStore {
     this.#bump();
   }
 
-  #setPorts(ports: number[]): void {
-    this.ports = [...new Set(ports)].sort((a, b) => a - b);
-  }
-
   #onMessage(m: ServerMessage): void {
     const now = Date.now();
     switch (m.type) {
       case 'hello': {
         const interval = this.hello?.intervalMs;
         this.hello = m;
-        if (interval !== undefined && interval !== m.intervalMs && this.feed) {
-          // A restarted server with another interval: size the chart window again.
-          this.feed = new PortFeed(this.feed.port, m.intervalMs);
-        }
+        if (interval === undefined) break; // first hello: start() is loading the rest
+        // A reconnect, maybe to a restarted server: reload what may have changed.
+        if (interval !== m.intervalMs && this.feed) this.feed = new PortFeed(this.feed.port, m.intervalMs);
         void this.refreshSystem();
         void this.refreshPorts();
         break;
       }
       case 'ports':
         // The view notices when the selected port left the set and moves on.
-        this.#setPorts(m.ports.map((p) => p.port));
+        this.#set.fromBroadcast(m.ports.map((p) => p.port), now);
+        this.ports = [...this.#set.ports];
         break;
       case 'snapshot':
         if (this.feed && m.port === this.feed.port) {
