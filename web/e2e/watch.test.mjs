@@ -212,7 +212,7 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
     fs.mkdirSync(outDir, { recursive: true });
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(outDir, 'watch-dark.png'), fullPage: true });
-    await page.getByRole('button', { name: /Switch to light theme/ }).click();
+    await page.getByRole('button', { name: /switch to light/ }).click();
     await eventually('light theme', async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === 'light');
     await eventually('charts redrawn after theme switch', async () => (await chartPixels(page)).every((p) => p.ESTABLISHED > 200));
     await page.screenshot({ path: path.join(outDir, 'watch-light.png'), fullPage: true });

@@ -116,6 +116,7 @@ export class WatchStore {
     if (port === this.selected && (port === null || this.feed?.port === port)) return;
     if (this.selected !== null) this.#conn.unsubscribe(this.selected);
     this.selected = port;
+    this.problem = null;
     this.feed = port === null ? null : new PortFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
     if (port !== null) this.#conn.subscribe(port);
     this.#bump();
