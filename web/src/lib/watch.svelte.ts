@@ -85,8 +85,9 @@ export class WatchStore {
       try {
         await this.api.addPort(port);
       } catch (err) {
-        if (err instanceof ApiError) return err;
-        return new ApiError(0, { code: 'unknown', message: describe(err) });
+        // 409: watched already (added elsewhere, broadcast not here yet): fine.
+        if (!(err instanceof ApiError)) return new ApiError(0, { code: 'unknown', message: describe(err) });
+        if (err.status !== 409) return err;
       }
       this.#set.added(port, Date.now());
       this.ports = [...this.#set.ports];
