@@ -81,6 +81,11 @@ type tracker struct {
 	start    time.Time
 	teardown atomic.Bool  // set when the teardown begins
 	srvLive  atomic.Int64 // server conns between ConnState new and closed
+	// used has a bit per client port this experiment's conns used, so the
+	// kernel observer can ignore sockets of the port's earlier lives (a
+	// port freed by one experiment and bound by the next still has the
+	// first one's TIME_WAIT for a minute).
+	used [65536 / 64]atomic.Uint64
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -106,6 +111,11 @@ func newTracker(start time.Time) *tracker {
 
 func (t *tracker) sinceNs() int64 { return int64(time.Since(t.start)) }
 
+func (t *tracker) markUsed(port uint16) { t.used[port/64].Or(1 << (port % 64)) }
+
+// usedPort says whether a conn of this experiment had client port port.
+func (t *tracker) usedPort(port uint16) bool { return t.used[port/64].Load()&(1<<(port%64)) != 0 }
+
 // newConnLocked makes the record for port and puts it in the ring.
 func (t *tracker) newConnLocked(port uint16) *conn {
 	t.nextID++
@@ -117,6 +127,7 @@ func (t *tracker) newConnLocked(port uint16) *conn {
 		}
 	}
 	t.byPort[port] = c
+	t.markUsed(port)
 	t.agg.records++
 	return c
 }

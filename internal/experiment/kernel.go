@@ -90,6 +90,13 @@ func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.S
 			continue
 		}
 		st := s.State.Canonical()
+		port := s.Remote.Port() // the client's port
+		if si == sideClient {
+			port = s.Local.Port()
+		}
+		if st != sockstat.Listen && !k.tr.usedPort(port) {
+			continue // not ours: an earlier life of the port, or a stranger
+		}
 		if int(st) < nStateSlots {
 			row.c[si][st]++
 		}
@@ -100,10 +107,6 @@ func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.S
 			}
 		}
 		if st == sockstat.TimeWait && (s.Expires == 0 || s.Expires >= fresh) {
-			port := s.Remote.Port()
-			if si == sideClient {
-				port = s.Local.Port()
-			}
 			tws = append(tws, twSeen{port: port, side: si, left: s.Expires})
 		}
 	}

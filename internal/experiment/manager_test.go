@@ -276,6 +276,7 @@ func TestNoKernelAndRate(t *testing.T) {
 	s.Duration = Duration(time.Second)
 	s.Rate = 200
 	s.Concurrency = 4
+	s.Client.MaxIdleConnsPerHost = 4 // no pool churn however the requests overlap
 	s.Observe = 0
 	id, err := m.Start(context.Background(), s)
 	if err != nil {
@@ -288,7 +289,9 @@ func TestNoKernelAndRate(t *testing.T) {
 	// 200/s for 1 s; the last slots may fall after the deadline, and -race
 	// slows the first ones.
 	within(t, "requests at 200/s for 1s", r.Requests.Total, 150, 201)
-	within(t, "connections", r.Connections.Opened, 1, 4)
+	// At most 4 at once, but the Transport may dial for a request that then
+	// takes a connection freed meanwhile; surplus idle ones are closed.
+	within(t, "connections", r.Connections.Opened, 1, 16)
 }
 
 func TestDialerRefusesOtherAddresses(t *testing.T) {

@@ -154,7 +154,7 @@ var presets = []PresetInfo{
 			s.Duration = ms(2000)
 			s.Concurrency = 2
 			s.Interval = ms(50)
-			s.Server.RestartAfter = 20
+			s.Server.RestartAfter = 10
 		}),
 	},
 	{
@@ -164,6 +164,7 @@ var presets = []PresetInfo{
 		Spec: with(func(s *Spec) {
 			s.Requests = 2
 			s.Concurrency = 2
+			s.Server.Delay = ms(20) // both requests in flight at once: two connections
 			s.Observe = ms(3000)
 			s.Client.TCPKeepAlive = TCPKeepAlive{Enable: true, Idle: ms(1000), Interval: ms(1000), Count: 3}
 		}),
