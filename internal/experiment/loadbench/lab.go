@@ -112,11 +112,14 @@ type sample struct {
 	// cpu is this process's CPU time over the run (client, server and
 	// monitor together); 0 when unknown.
 	cpu time.Duration
+	// wall is the time from Start to the end of Wait.
+	wall time.Duration
 }
 
 // runWorkload runs one experiment to its end and returns its throughput as
 // connlab reports it (requests / workload time).
 func (l *lab) runWorkload(ctx context.Context, spec experiment.Spec) (sample, error) {
+	t0 := time.Now()
 	cpu0, cpuOK := processCPU()
 	id, err := l.mgr.Start(ctx, spec)
 	if err != nil {
@@ -136,6 +139,7 @@ func (l *lab) runWorkload(ctx context.Context, spec experiment.Spec) (sample, er
 		errors:   res.Requests.Errors,
 		conns:    res.Connections.Opened,
 		served:   servedBy(res),
+		wall:     time.Since(t0),
 	}
 	if cpu1, ok := processCPU(); ok && cpuOK {
 		s.cpu = cpu1 - cpu0

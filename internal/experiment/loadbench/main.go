@@ -39,6 +39,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -169,25 +170,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "concurrency %d, %d rounds; keep-alive on: %d requests/run, off: %d requests/run (one connection each)\n",
 		o.c, o.rounds, o.nKeep, o.nClose)
 	printKnobs(stdout, info, o)
+	load0 := loadAvg()
 	fmt.Fprintln(stdout)
 
 	// Warm-up, not counted: the first run of a process (heap growth, hey's
 	// page cache) is slower than the next ones.
 	fmt.Fprintln(stderr, "warm-up (not counted):")
 	warm := &modeResult{keepAlive: true, n: min(o.nKeep, warmupN-warmupN%o.c)}
-	if err := measureRound(ctx, l, plain, bin, o, warm, 0, stderr); err != nil {
+	b := &bench{l: l, plain: plain, hey: bin, o: o, log: stderr}
+	if err := b.round(ctx, warm, 0); err != nil {
 		return err
 	}
 	modes := []*modeResult{{keepAlive: true, n: o.nKeep}, {keepAlive: false, n: o.nClose}}
 	for round := range o.rounds {
 		for _, m := range modes {
-			if err := measureRound(ctx, l, plain, bin, o, m, round, stderr); err != nil {
+			if err := b.round(ctx, m, round); err != nil {
 				return err
 			}
 		}
 	}
 
 	fmt.Fprintf(stdout, "### Throughput: connlab vs hey, concurrency %d, 127.0.0.1, median (min–max) of %d rounds\n\n", o.c, o.rounds)
+	if load0 != "" {
+		fmt.Fprintf(stdout, "Load average (1 min) of the host: %s before the rounds, %s after, on %d CPUs; other processes' load moves req/s far more than the CPU time per request.\n\n", load0, loadAvg(), runtime.NumCPU())
+	}
 	printTable(stdout, modes, o.reference)
 	fmt.Fprintln(stdout)
 	printTargets(stdout, modes)
@@ -195,7 +201,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if printCPU(stdout, modes) {
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "Fairness: hey is pointed at the instrumented server of a second experiment of the same spec (its own client parked after one request), with the kernel monitor holding its port, while it runs: both tools meet the same server code, instrumentation and monitor; only the client differs. connlab's client shares its process with that server (as in the product), hey runs in its own process on the same %d CPUs. Runs alternate, order rotated each round.", runtime.NumCPU())
+	fmt.Fprintf(stdout, "Fairness: hey is pointed at the instrumented server of a second experiment of the same spec (its own client parked after one request), with the kernel monitor holding its port, while it runs: both tools meet the same server code, instrumentation and monitor; only the client differs. connlab's client shares its process with that server (as in the product), hey runs in its own process on the same %d CPUs (when other processes load the host, the kernel shares CPU per thread, so two processes tend to get more of it than one: the CPU-per-request table is the steadier comparison). Runs alternate, order rotated each round, after an uncounted warm-up of each.", runtime.NumCPU())
 	if o.reference {
 		fmt.Fprint(stdout, " The plain-server column (hey against an uninstrumented net/http server with the same 1 KiB response) prices the server-side instrumentation; it is not in the ratio.")
 	}
@@ -226,6 +232,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// loadAvg is the host's 1-minute load average ("" where unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "(version unknown)"
@@ -246,81 +265,6 @@ func printKnobs(w io.Writer, info sysinfo.Info, o options) {
 	if b, err := strconv.Atoi(k["net.ipv4.tcp_max_tw_buckets"]); err == nil && float64(planned) > twWarnShare*float64(b) {
 		fmt.Fprintf(w, "Note: the keep-alive-off runs open %d connections; with TIME_WAIT lasting 60 s the kernel may overflow tcp_max_tw_buckets (%d) and drop the oldest TIME_WAIT sockets early (no failure; lower -n-close or -rounds to avoid it).\n", planned, b)
 	}
-}
-
-// measureRound runs each tool once for mode m, in an order rotated by round.
-func measureRound(ctx context.Context, l *lab, plain *plainServer, bin string, o options, m *modeResult, round int, stderr io.Writer) error {
-	steps := []func() error{
-		func() error {
-			spec, err := workloadSpec(m.n, o.c, m.keepAlive)
-			if err != nil {
-				return err
-			}
-			s, err := l.runWorkload(ctx, spec)
-			if err != nil {
-				return err
-			}
-			m.connlab = append(m.connlab, s.rps)
-			if s.cpu > 0 && s.requests > 0 {
-				m.cpuConnlab = append(m.cpuConnlab, usPer(s.cpu, s.requests))
-			}
-			m.errConnlab += s.errors
-			m.connsConnl = s.conns
-			fmt.Fprintf(stderr, "round %d keep-alive %-3s connlab:             %9s req/s  (%d requests, %d errors, %d connections)\n",
-				round+1, onOff(m.keepAlive), thousands(s.rps), s.requests, s.errors, s.conns)
-			return nil
-		},
-		func() error {
-			spec, err := parkedSpec(o.c, m.keepAlive)
-			if err != nil {
-				return err
-			}
-			p, err := l.park(ctx, spec)
-			if err != nil {
-				return err
-			}
-			cpu0, cpuOK := processCPU()
-			h, herr := runHey(ctx, bin, p.url, m.n, o.c, m.keepAlive)
-			cpu1, _ := processCPU()
-			served, conns, perr := p.end(context.WithoutCancel(ctx))
-			if err := errors.Join(herr, perr); err != nil {
-				return err
-			}
-			m.hey = append(m.hey, h.rps)
-			if cpuOK && h.responses > 0 {
-				m.cpuHey = append(m.cpuHey, usPer(h.cpu+cpu1-cpu0, h.responses))
-				m.cpuHeyOwn = append(m.cpuHeyOwn, usPer(h.cpu, h.responses))
-			}
-			m.errHey += h.errors
-			m.connsHey = conns
-			// The parked client sent one request of its own (or none, if
-			// stopped first).
-			if miss := h.responses - (served - 1); miss > 0 {
-				m.heyMissing += miss
-			}
-			fmt.Fprintf(stderr, "round %d keep-alive %-3s hey (instrumented):  %9s req/s  (%d responses, %d errors; the server counted %d requests on %d connections)\n",
-				round+1, onOff(m.keepAlive), thousands(h.rps), h.responses, h.errors, served, conns)
-			return nil
-		},
-	}
-	if plain != nil {
-		steps = append(steps, func() error {
-			h, err := runHey(ctx, bin, plain.url, m.n, o.c, m.keepAlive)
-			if err != nil {
-				return err
-			}
-			m.plain = append(m.plain, h.rps)
-			fmt.Fprintf(stderr, "round %d keep-alive %-3s hey (plain server): %9s req/s  (%d responses, %d errors)\n",
-				round+1, onOff(m.keepAlive), thousands(h.rps), h.responses, h.errors)
-			return nil
-		})
-	}
-	for i := range steps {
-		if err := steps[(i+round)%len(steps)](); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
 }
 
 // usPer is d per request, in microseconds.

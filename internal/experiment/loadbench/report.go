@@ -73,6 +73,8 @@ type modeResult struct {
 	// CPU µs per request, per round: connlab's process (client, server,
 	// monitor); hey's process plus ours (server, monitor); hey's alone.
 	cpuConnlab, cpuHey, cpuHeyOwn []float64
+	// CPU cores busy during the runs (CPU time / wall time), per round.
+	coresConnlab, coresHey []float64
 }
 
 // ratio is median(connlab)/median(hey), and the range of the per-round
@@ -173,10 +175,10 @@ func printCPU(w io.Writer, modes []*modeResult) bool {
 	if len(modes) == 0 || len(modes[0].cpuConnlab) == 0 {
 		return false
 	}
-	fmt.Fprintln(w, "CPU time per request, µs (user + system, every process involved): less sensitive than req/s to other load on a shared box; on dedicated CPUs throughput follows its inverse.")
+	fmt.Fprintln(w, "CPU time per request, µs (user + system, every process involved), median (min–max): less sensitive than req/s to other load on a shared box; on dedicated CPUs throughput follows its inverse. Cores busy (CPU time / wall time, median) shows how much of the machine each run got: well under the CPU count means other processes took the rest.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| keep-alive | connlab: client + server + monitor | hey + same server + monitor | hey's process alone | server + monitor alone | connlab's client ≈ | hey / connlab: total · client |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| keep-alive | connlab: client + server + monitor | hey + same server + monitor | hey's process alone | server + monitor alone | connlab's client ≈ | hey / connlab: total · client | cores busy: connlab · hey |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, m := range modes {
 		var srv []float64
 		for i := range min(len(m.cpuHey), len(m.cpuHeyOwn)) {
@@ -188,7 +190,8 @@ func printCPU(w io.Writer, modes []*modeResult) bool {
 		if c.med > 0 && client > 0 {
 			ratios = fmt.Sprintf("**%.2fx** · %.2fx", h.med/c.med, own.med/client)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %s |\n", onOff(m.keepAlive), c.us(), h.us(), own.us(), sv.us(), client, ratios)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %s | %.2f · %.2f |\n", onOff(m.keepAlive), c.us(), h.us(), own.us(), sv.us(), client, ratios,
+			spreadOf(m.coresConnlab).med, spreadOf(m.coresHey).med)
 	}
 	return true
 }
