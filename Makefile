@@ -60,8 +60,9 @@ check-assets: ## fail if rebuilding web/ changes the committed assets/
 e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
 
-bench: ## benchmarks: sampler per-poll cost (netlink vs gopsutil vs ss), then the Go micro-benchmarks
+bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs hey and 1M-request RSS, Go micro-benchmarks
 	$(GO) run ./internal/sockstat/pollbench
+	$(GO) run ./internal/experiment/loadbench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/

@@ -114,13 +114,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
 	if err := spec.Validate(); err != nil {
 		return o, &usageError{err.Error()}
 	}
-	if o.interval < minInterval || o.interval > maxInterval {
-		return o, &usageError{fmt.Sprintf("-interval %s: must be between %s and %s", o.interval, minInterval, maxInterval)}
-	}
-	switch o.sampler {
-	case "auto", "netlink", "gopsutil":
-	default:
-		return o, &usageError{fmt.Sprintf("-sampler %q: want auto, netlink or gopsutil", o.sampler)}
+	if err := checkPollFlags(o.interval, o.sampler); err != nil {
+		return o, err
 	}
 	o.spec = spec
 	return o, nil

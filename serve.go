@@ -93,8 +93,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return o, &usageError{fmt.Sprintf("-addr %q: want host:port, e.g. 127.0.0.1:9000", o.addr)}
 	}
-	if o.interval < minInterval || o.interval > maxInterval {
-		return o, &usageError{fmt.Sprintf("-interval %s: must be between %s and %s", o.interval, minInterval, maxInterval)}
+	if err := checkPollFlags(o.interval, o.sampler); err != nil {
+		return o, err
 	}
 	if o.history < minHistory || o.history > maxHistory {
 		return o, &usageError{fmt.Sprintf("-history %s: must be between %s and %s", o.history, minHistory, maxHistory)}
@@ -102,17 +102,25 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	if o.history/o.interval > maxHistoryRows {
 		return o, &usageError{fmt.Sprintf("-history %s at -interval %s keeps %d rows per port; the limit is %d", o.history, o.interval, o.history/o.interval, maxHistoryRows)}
 	}
-	switch o.sampler {
-	case "auto", "netlink", "gopsutil":
-	default:
-		return o, &usageError{fmt.Sprintf("-sampler %q: want auto, netlink or gopsutil", o.sampler)}
-	}
 	ports, err := parsePortList(watch)
 	if err != nil {
 		return o, &usageError{"-watch: " + err.Error()}
 	}
 	o.watch = ports
 	return o, nil
+}
+
+// checkPollFlags validates the -interval and -sampler flags that serve and
+// run share.
+func checkPollFlags(interval time.Duration, sampler string) error {
+	if interval < minInterval || interval > maxInterval {
+		return &usageError{fmt.Sprintf("-interval %s: must be between %s and %s", interval, minInterval, maxInterval)}
+	}
+	switch sampler {
+	case "auto", "netlink", "gopsutil":
+		return nil
+	}
+	return &usageError{fmt.Sprintf("-sampler %q: want auto, netlink or gopsutil", sampler)}
 }
 
 // parsePortList parses "8081,5432" (spaces allowed, duplicates folded).

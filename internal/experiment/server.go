@@ -208,6 +208,9 @@ func (s *server) restarter(ctx context.Context, addr string) error {
 	}
 }
 
+// octetStream is the response Content-Type, shared by every response.
+var octetStream = []string{"application/octet-stream"}
+
 // ServeHTTP answers every request: it counts what it saw, waits Delay,
 // and writes BodyBytes with the configured framing.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -236,6 +239,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h[sawHeaderName] = sawHeader[p][c]
+	h["Content-Type"] = octetStream // set, so net/http does not sniff every body
 	if s.spec.Framing == FramingChunked {
 		half := len(s.body) / 2
 		_, _ = w.Write(s.body[:half])
