@@ -120,7 +120,7 @@ export interface ErrorMessage {
 }
 
 /** Every message the server sends on /ws. */
-export type ServerMessage = Hello | Snapshot | Tick | PortsMessage | ErrorMessage;
+export type ServerMessage = Hello | Snapshot | Tick | PortsMessage | ErrorMessage | ExpSnapshot | ExpUpdate;
 
 /** What the browser sends on /ws. */
 export interface Request {
@@ -143,4 +143,286 @@ export interface System {
   knobs: Record<string, string> | null;
   /** Size of ip_local_port_range (0 when unknown). */
   ephemeralPorts: number;
+}
+
+// ---- Lab experiments (internal/wire/experiment.go) ----
+// Times inside an experiment are ms since its start (startedAtMs, Unix ms),
+// except Timeline.t, which is Unix ms like the Watch timeline.
+
+export type ExpStatus = 'running' | 'completed' | 'stopped' | 'failed';
+export type ExpPhase = 'workload' | 'observe' | 'teardown' | 'done';
+
+/** Caps on one exp-update (wire.ExpLogPerUpdate, wire.ExpLanesPerUpdate). */
+export const EXP_LOG_PER_UPDATE = 200;
+export const EXP_LANES_PER_UPDATE = 500;
+
+/** An element of GET /api/presets. `spec` is the JSON of experiment.Spec. */
+export interface PresetInfo {
+  name: string;
+  question: string;
+  lookAt: string;
+  spec: SpecJSON;
+}
+
+/**
+ * experiment.Spec as JSON: the shape GET /api/presets returns and POST
+ * /api/experiments accepts. Durations are Go duration strings ("1m30s").
+ */
+export interface SpecJSON {
+  preset: string;
+  requests: number;
+  duration: string;
+  interval: string;
+  rate: number;
+  concurrency: number;
+  method: string;
+  bodyBytes: number;
+  observe: string;
+  server: {
+    keepAlives: boolean;
+    idleTimeout: string;
+    readTimeout: string;
+    readHeaderTimeout: string;
+    delay: string;
+    framing: string;
+    protocol: string;
+    restartAfter: number;
+  };
+  client: {
+    disableKeepAlives: boolean;
+    body: string;
+    maxIdleConnsPerHost: number;
+    maxConnsPerHost: number;
+    idleConnTimeout: string;
+    protocol: string;
+    tcpKeepAlive: { enable: boolean; idle: string; interval: string; count: number };
+  };
+}
+
+/** POST /api/experiments -> 201. */
+export interface ExpCreated {
+  id: string;
+  port?: number;
+  status?: ExpStatus;
+}
+
+export interface ExpProgress {
+  phase: ExpPhase;
+  elapsedMs: number;
+  workloadMs: number;
+  requestsDone: number;
+  /** 0: no requests bound. */
+  requestsTarget: number;
+  /** 0: no time bound. */
+  durationMs: number;
+  observeMs: number;
+  untilStopped?: boolean;
+}
+
+export interface ExpRequests {
+  total: number;
+  ok: number;
+  errors: number;
+  canceled: number;
+  reused: number;
+  wasIdle: number;
+  retried: number;
+  respClose: number;
+  bodyUnread: number;
+  /** Connection request header the server saw (lower-cased, "" absent) -> count. */
+  serverSaw: Record<string, number>;
+  protos: Record<string, number>;
+  framing: Record<string, number>;
+  status: Record<string, number>;
+  errorSamples?: Record<string, number>;
+}
+
+export interface ClosedFirst {
+  server: number;
+  client: number;
+  simultaneous: number;
+}
+
+export interface ExpConnections {
+  opened: number;
+  dialed: number;
+  open: number;
+  reset: number;
+  closedFirst: ClosedFirst;
+  serverIdleClosed: number;
+  teardown: number;
+  unused: number;
+  maxRequestsPerConn: number;
+  peakOpen: number;
+  medianLifetimeMs: number;
+}
+
+export interface SidePair {
+  server: number;
+  client: number;
+}
+
+export interface ExpKernel {
+  source?: string;
+  polls: number;
+  timeWaitPeak: SidePair;
+  establishedPeak: SidePair;
+  closeWaitPeak: SidePair;
+  keepalivePeak: SidePair;
+  keepaliveMinMs: SidePair;
+  timeWaitEnd: SidePair;
+  /** ms after the workload ended when TIME_WAIT reached 0 on both sides; -1 not drained. */
+  drainedMs: number;
+  last: Counts;
+}
+
+export interface ExpLatency {
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+  requestsPerSec: number;
+}
+
+export type FindingLevel = 'good' | 'info' | 'warn' | 'bad';
+
+export interface Finding {
+  id: string;
+  level: FindingLevel;
+  text: string;
+  evidence: string[];
+  why?: string;
+  change?: string;
+}
+
+export type CloseSide = 'server' | 'client' | 'simultaneous';
+
+/** One connection (client dial paired with server accept by the client port). */
+export interface Lane {
+  id: number;
+  clientPort: number;
+  openedMs: number;
+  connectMs: number;
+  dialed: boolean;
+  accepted: boolean;
+  requests: number;
+  firstReqMs?: number;
+  lastReqMs?: number;
+  serverState?: string;
+  /** Once ended: who called Close first ("" / absent while open). */
+  closedBy?: CloseSide | '';
+  /** First Close of either side. */
+  closedMs?: number;
+  /** Both sides done. */
+  endedMs?: number;
+  end?: 'fin' | 'rst' | '';
+  resetBy?: string;
+  idleClosed?: boolean;
+  teardown?: boolean;
+  serverSaw?: string;
+  clientSaw?: string;
+  /** Whose socket the kernel showed in TIME_WAIT ("" none seen). */
+  timeWait?: 'server' | 'client' | 'both' | '';
+  /** When TIME_WAIT was first seen, and the countdown then: it lasts until timeWaitMs + timeWaitLeftMs. */
+  timeWaitMs?: number;
+  timeWaitLeftMs?: number;
+}
+
+/** One request of the request log. */
+export interface RequestLine {
+  seq: number;
+  atMs: number;
+  worker: number;
+  /** Lane id (0 / absent: never got a connection). */
+  conn?: number;
+  clientPort?: number;
+  method: string;
+  proto?: string;
+  /** Connection request header the server saw, lower-cased ("" absent). */
+  connection: string;
+  reused: boolean;
+  wasIdle: boolean;
+  idleMs?: number;
+  attempts: number;
+  status?: number;
+  framing?: string;
+  respClose?: boolean;
+  error?: string;
+  connectMs?: number;
+  ttfbMs?: number;
+  totalMs: number;
+}
+
+/** GET /api/experiments/{id}, and the result of an exp-snapshot. */
+export interface ExperimentResult {
+  id: string;
+  preset: string;
+  go: string;
+  port: number;
+  status: ExpStatus;
+  error?: string;
+  spec: SpecJSON;
+  startedAt: string;
+  startedAtMs: number;
+  progress: ExpProgress;
+  requests: ExpRequests;
+  connections: ExpConnections;
+  kernel: ExpKernel;
+  latency: ExpLatency;
+  findings: Finding[];
+  lanes: Lane[];
+  lanesTotal: number;
+  log: RequestLine[];
+  logTotal: number;
+  timeline: Timeline;
+}
+
+/** An element of GET /api/experiments. */
+export interface ExpSummary {
+  id: string;
+  preset: string;
+  port: number;
+  status: ExpStatus;
+  error?: string;
+  startedAt: string;
+  startedAtMs: number;
+  progress: ExpProgress;
+  requests: number;
+  errors: number;
+  connections: number;
+}
+
+/** Sent once per experiment subscribe: the whole result at seq. */
+export interface ExpSnapshot {
+  type: 'exp-snapshot';
+  id: string;
+  seq: number;
+  result: ExperimentResult;
+}
+
+/**
+ * One batch: counters, progress and findings are absolute (replace); lanes
+ * are upserts by id; log lines and timeline rows are new since the previous
+ * update. The last one has done set.
+ */
+export interface ExpUpdate {
+  type: 'exp-update';
+  id: string;
+  seq: number;
+  /** Unix ms (server clock). */
+  at: number;
+  status: ExpStatus;
+  error?: string;
+  done?: boolean;
+  progress: ExpProgress;
+  requests: ExpRequests;
+  connections: ExpConnections;
+  kernel: ExpKernel;
+  latency: ExpLatency;
+  findings: Finding[];
+  lanes: Lane[];
+  lanesSkipped?: number;
+  log: RequestLine[];
+  logSkipped?: number;
+  timeline: Timeline;
 }
