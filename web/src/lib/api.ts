@@ -1,8 +1,8 @@
 // HTTP API client (same origin). Errors come back as ApiError carrying the
 // server's {"error":{"code","message","field"}}.
 
-import type { ErrorBody, PortStatus, Socket, System, WireError } from '../wire';
-import { normCounts } from './messages';
+import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, PortStatus, PresetInfo, Socket, SpecJSON, System, WireError } from '../wire';
+import { normCounts, normResult } from './messages';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -80,5 +80,28 @@ export class Api {
 
   system(): Promise<System> {
     return call<System>(this.#f, 'GET', '/api/system');
+  }
+
+  // ---- Lab ----
+
+  async presets(): Promise<PresetInfo[]> {
+    return (await call<PresetInfo[] | null>(this.#f, 'GET', '/api/presets')) ?? [];
+  }
+
+  /** Starts an experiment: a full spec, or {preset, ...overrides}. 400 names the field (ApiError.field). */
+  startExperiment(spec: SpecJSON | Record<string, unknown>): Promise<ExpCreated> {
+    return call<ExpCreated>(this.#f, 'POST', '/api/experiments', spec);
+  }
+
+  async experiments(): Promise<ExpSummary[]> {
+    return (await call<ExpSummary[] | null>(this.#f, 'GET', '/api/experiments')) ?? [];
+  }
+
+  async experiment(id: string): Promise<ExperimentResult> {
+    return normResult(await call<unknown>(this.#f, 'GET', `/api/experiments/${encodeURIComponent(id)}`));
+  }
+
+  stopExperiment(id: string): Promise<void> {
+    return call<void>(this.#f, 'DELETE', `/api/experiments/${encodeURIComponent(id)}`);
   }
 }

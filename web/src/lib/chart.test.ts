@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartOptions, yMax } from './chart';
+import { chartOptions, relativeAxis, yMax } from './chart';
 import { STACK_ORDER, STATE_COLORS } from './states';
 
 describe('chart options', () => {
@@ -22,5 +22,19 @@ describe('chart options', () => {
       expect(yMax(m)).toBeGreaterThan(m);
       expect(yMax(m)).toBeLessThanOrEqual(m * 1.12 * 1.34);
     }
+  });
+
+  it('relative axis: seconds since the start, at least minSpan wide', () => {
+    const x = relativeAxis(1000, 10);
+    expect(x.range(1003)).toEqual([1000, 1010]);
+    expect(x.range(1065)).toEqual([1000, 1065]);
+    expect(x.splits(1000, 1010)).toEqual([1000, 1002, 1004, 1006, 1008, 1010]);
+    expect(x.splits(1000, 1065)).toEqual([1000, 1010, 1020, 1030, 1040, 1050, 1060]);
+    expect(x.label(1000)).toBe('0 s');
+    expect(x.label(1060)).toBe('60 s');
+    expect(x.label(1180)).toBe('3 min');
+    const o = chartOptions(STACK_ORDER, 600, 240, 180, { axis: '#fff', grid: '#333', font: '14px sans-serif' }, x);
+    const range = o.scales?.x?.range as (u: unknown, min: number, max: number) => [number, number];
+    expect(range(null, 1000, 1003)).toEqual([1000, 1010]);
   });
 });

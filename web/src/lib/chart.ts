@@ -31,7 +31,44 @@ export function clock(sec: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome): uPlot.Options {
+/**
+ * A custom x axis (the Lab's: time since the experiment started). Without
+ * one, the chart shows a fixed window ending at the newest point, labelled
+ * with the clock (the Watch view).
+ */
+export interface XAxis {
+  /** Visible x range in seconds, given the newest x. */
+  range: (max: number) => [number, number];
+  /** Tick positions in the range. */
+  splits: (min: number, max: number) => number[];
+  label: (sec: number) => string;
+}
+
+/** Tick steps for an axis in seconds since a start. */
+const REL_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+
+/**
+ * An x axis in seconds since t0 (Unix seconds), at least minSpan wide, so a
+ * short run does not fill the chart with one poll. At most ~maxTicks ticks.
+ */
+export function relativeAxis(t0: number, minSpan: number, maxTicks = 7): XAxis {
+  return {
+    range: (max) => [t0, Math.max(max, t0 + minSpan)],
+    splits: (min, max) => {
+      const span = max - t0;
+      const step = REL_STEPS.find((s) => span / s <= maxTicks) ?? REL_STEPS[REL_STEPS.length - 1];
+      const out: number[] = [];
+      for (let k = Math.ceil((min - t0) / step); t0 + k * step <= max + 1e-9; k++) out.push(t0 + k * step);
+      return out;
+    },
+    label: (sec) => {
+      const s = Math.round(sec - t0);
+      return s >= 120 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+    },
+  };
+}
+
+export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome, x?: XAxis): uPlot.Options {
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   order.forEach((state, i) => {
@@ -60,11 +97,13 @@ export function chartOptions(order: readonly string[], width: number, height: nu
     cursor: { show: false, drag: { x: false, y: false } },
     scales: {
       // A fixed window ending at the newest point: the chart scrolls steadily.
-      x: { time: true, range: (_u, _min, max) => [max - windowSec, max] },
+      x: { time: true, range: (_u, _min, max) => (x ? x.range(max) : [max - windowSec, max]) },
       y: { range: (_u, _min, max) => [0, yMax(max)] },
     },
     axes: [
-      { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
+      x
+        ? { ...axis('x'), space: 90, splits: (_u, _i, min, max) => x.splits(min, max), values: (_u, splits) => splits.map(x.label) }
+        : { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
       { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
     ],
     series,

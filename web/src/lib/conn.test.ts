@@ -149,6 +149,37 @@ describe('Connection', () => {
     expect(h.fireTimer()).toBe(500);
   });
 
+  it('subscribes Lab experiments, resyncs them and resubscribes them after a reconnect', () => {
+    h.conn.subscribeExperiment('e1'); // before open: queued
+    h.conn.subscribe(8081);
+    h.conn.start();
+    h.last().open();
+    expect(h.last().sent).toEqual([
+      { type: 'subscribe', port: 8081 },
+      { type: 'subscribe', experiment: 'e1' },
+    ]);
+    h.conn.subscribeExperiment('e1'); // idempotent
+    h.conn.subscribeExperiment('e2');
+    h.conn.resyncExperiment('e2');
+    h.conn.resyncExperiment('nope'); // not subscribed: nothing sent
+    h.conn.unsubscribeExperiment('e1');
+    h.conn.unsubscribeExperiment('e1');
+    expect(h.last().sent.slice(2)).toEqual([
+      { type: 'subscribe', experiment: 'e2' },
+      { type: 'unsubscribe', experiment: 'e2' },
+      { type: 'subscribe', experiment: 'e2' },
+      { type: 'unsubscribe', experiment: 'e1' },
+    ]);
+    expect(h.conn.experiments).toEqual(['e2']);
+    h.last().drop();
+    h.fireTimer();
+    h.last().open();
+    expect(h.last().sent).toEqual([
+      { type: 'subscribe', port: 8081 },
+      { type: 'subscribe', experiment: 'e2' },
+    ]);
+  });
+
   it('status carries the attempt and the retry time', () => {
     h.conn.start();
     h.last().drop();

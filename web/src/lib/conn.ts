@@ -1,5 +1,5 @@
 // The websocket connection to /ws: connects, keeps the set of subscribed
-// ports, resubscribes all of them after every reconnect, reconnects with
+// ports and Lab experiments, resubscribes all of them after every reconnect, reconnects with
 // capped exponential backoff, and reports its status. No DOM: the socket
 // constructor and the timers are injected, so tests drive it with fakes.
 
@@ -70,6 +70,7 @@ export class Connection {
   readonly #h: ConnHandlers;
   readonly #backoff: Backoff;
   readonly #ports = new Set<number>();
+  readonly #exps = new Set<string>();
   #ws: SocketLike | null = null;
   #timer: unknown = null;
   #status: ConnStatus = { state: 'stopped', attempt: 0 };
@@ -117,6 +118,29 @@ export class Connection {
     this.#send({ type: 'unsubscribe', port });
   }
 
+  /** Lab experiments currently subscribed (kept across reconnects). */
+  get experiments(): string[] {
+    return [...this.#exps].sort();
+  }
+
+  subscribeExperiment(id: string): void {
+    if (this.#exps.has(id)) return;
+    this.#exps.add(id);
+    this.#send({ type: 'subscribe', experiment: id });
+  }
+
+  unsubscribeExperiment(id: string): void {
+    if (!this.#exps.delete(id)) return;
+    this.#send({ type: 'unsubscribe', experiment: id });
+  }
+
+  /** Asks for a fresh exp-snapshot of a subscribed experiment. */
+  resyncExperiment(id: string): void {
+    if (!this.#exps.has(id)) return;
+    this.#send({ type: 'unsubscribe', experiment: id });
+    this.#send({ type: 'subscribe', experiment: id });
+  }
+
   /** Asks for a fresh snapshot of a subscribed port. */
   resync(port: number): void {
     if (!this.#ports.has(port)) return;
@@ -145,6 +169,7 @@ export class Connection {
     ws.onopen = () => {
       if (this.#ws !== ws) return;
       for (const port of this.ports) this.#send({ type: 'subscribe', port });
+      for (const experiment of this.experiments) this.#send({ type: 'subscribe', experiment });
       this.#h.reconnected?.();
     };
     ws.onmessage = (ev) => {

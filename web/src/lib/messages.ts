@@ -2,7 +2,7 @@
 // nulls Go writes for nil slices and maps turned into empty values so the
 // rest of the app never checks for them.
 
-import type { Counts, ServerMessage, Snapshot, Tick, Timeline } from '../wire';
+import type { Counts, ExperimentResult, ExpRequests, ExpSnapshot, ExpUpdate, ServerMessage, Snapshot, Tick, Timeline } from '../wire';
 
 type Json = Record<string, unknown>;
 
@@ -18,7 +18,7 @@ export function normCounts(c: unknown): Counts {
   };
 }
 
-function normTimeline(t: unknown, port: number): Timeline {
+export function normTimeline(t: unknown, port: number): Timeline {
   const o = isObj(t) ? t : {};
   return {
     port: typeof o.port === 'number' ? o.port : port,
@@ -85,6 +85,24 @@ export function parseServerMessage(text: string): ServerMessage | null {
             }))
           : [],
       };
+    case 'exp-snapshot': {
+      if (typeof v.id !== 'string' || typeof v.seq !== 'number' || !isObj(v.result)) return null;
+      return { type: 'exp-snapshot', id: v.id, seq: v.seq, result: normResult(v.result) } satisfies ExpSnapshot;
+    }
+    case 'exp-update': {
+      if (typeof v.id !== 'string' || typeof v.seq !== 'number') return null;
+      const u = v as unknown as ExpUpdate;
+      return {
+        ...u,
+        at: typeof v.at === 'number' ? v.at : 0,
+        requests: normRequests(v.requests),
+        kernel: { ...u.kernel, last: normCounts(isObj(v.kernel) ? v.kernel.last : undefined) },
+        findings: normFindings(v.findings),
+        lanes: arr(v.lanes),
+        log: arr(v.log),
+        timeline: normTimeline(v.timeline, 0),
+      } satisfies ExpUpdate;
+    }
     case 'error':
       if (!isObj(v.error)) return null;
       return {
@@ -97,4 +115,36 @@ export function parseServerMessage(text: string): ServerMessage | null {
       };
   }
   return null;
+}
+
+function arr<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+function rec(v: unknown): Record<string, number> {
+  return isObj(v) ? (v as Record<string, number>) : {};
+}
+
+function normRequests(r: unknown): ExpRequests {
+  const o = (isObj(r) ? r : {}) as unknown as ExpRequests;
+  return { ...o, serverSaw: rec(o.serverSaw), protos: rec(o.protos), framing: rec(o.framing), status: rec(o.status) };
+}
+
+function normFindings(f: unknown): ExperimentResult['findings'] {
+  return arr<ExperimentResult['findings'][number]>(f).map((x) => ({ ...x, evidence: arr<string>(x.evidence) }));
+}
+
+/** An ExperimentResult (HTTP or exp-snapshot) with Go's nil slices and maps made empty. */
+export function normResult(v: unknown): ExperimentResult {
+  const o = (isObj(v) ? v : {}) as Json;
+  const r = o as unknown as ExperimentResult;
+  return {
+    ...r,
+    requests: normRequests(o.requests),
+    kernel: { ...r.kernel, last: normCounts(isObj(o.kernel) ? o.kernel.last : undefined) },
+    findings: normFindings(o.findings),
+    lanes: arr(o.lanes),
+    log: arr(o.log),
+    timeline: normTimeline(o.timeline, typeof o.port === 'number' ? o.port : 0),
+  };
 }

@@ -13,6 +13,13 @@ describe('routes', () => {
     expect(parseRoute('/nope')).toEqual({ view: 'notfound', path: '/nope' });
   });
 
+  it('parses the Lab', () => {
+    expect(parseRoute('/lab')).toEqual({ view: 'lab' });
+    expect(parseRoute('/lab/')).toEqual({ view: 'lab' });
+    expect(parseRoute('/lab/x')).toEqual({ view: 'notfound', path: '/lab/x' });
+    expect(routePath({ view: 'lab' })).toBe('/lab');
+  });
+
   it('round-trips', () => {
     for (const p of ['/watch', '/watch/1', '/watch/65535']) expect(routePath(parseRoute(p))).toBe(p);
   });

@@ -1,17 +1,20 @@
-// URL <-> view. One table for every view of the app: the Watch view now, the
-// Lab view later ("/lab" -> { view: 'lab' }): add it to VIEWS and NAV, and
-// give App.svelte its component.
+// URL <-> view. One table for every view of the app: Watch ("/watch/8081")
+// and Lab ("/lab"; the Lab keeps its spec in the query string, which the
+// Lab view reads and writes itself). A new view: add it to VIEWS and NAV,
+// and give App.svelte its component.
 
-export const VIEWS = ['watch'] as const;
+export const VIEWS = ['watch', 'lab'] as const;
 export type View = (typeof VIEWS)[number];
 
 export type Route =
   | { view: 'watch'; port: number | null }
+  | { view: 'lab' }
   | { view: 'notfound'; path: string };
 
 /** Top navigation entries, in order. */
 export const NAV: readonly { view: View; label: string; href: string }[] = [
   { view: 'watch', label: 'Watch', href: '/watch' },
+  { view: 'lab', label: 'Lab', href: '/lab' },
 ];
 
 /** A TCP port number in 1..65535 written as plain digits; null otherwise. */
@@ -32,6 +35,7 @@ export function parseRoute(pathname: string): Route {
       if (port !== null) return { view: 'watch', port };
     }
   }
+  if (parts[0] === 'lab' && parts.length === 1) return { view: 'lab' };
   return { view: 'notfound', path: pathname };
 }
 
@@ -40,6 +44,8 @@ export function routePath(r: Route): string {
   switch (r.view) {
     case 'watch':
       return r.port === null ? '/watch' : `/watch/${r.port}`;
+    case 'lab':
+      return '/lab';
     case 'notfound':
       return r.path;
   }

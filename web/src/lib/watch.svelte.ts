@@ -1,15 +1,16 @@
 // State of the Watch view: the watched ports, the selected one and its live
-// feed, the websocket status and the system facts. Glue between the pure
-// modules (Connection, PortFeed, Api) and the components; the heavy data
+// feed and the system facts. Glue between the pure modules (PortFeed, Api),
+// the page's shared websocket (Link) and the components; the heavy data
 // (tables, chart columns) stays out of Svelte's reactivity and a single
 // `revision` counter, bumped at most once per animation frame, tells the
 // components to read it again.
 
 import type { Hello, ServerMessage, System, WireError } from '../wire';
 import { Api, ApiError } from './api';
-import { browserDeps, Connection, wsURL, type ConnStatus } from './conn';
+import type { Connection, ConnStatus } from './conn';
 import { PortFeed } from './feed';
 import { FrameCoalescer } from './frame';
+import type { Link } from './link.svelte';
 import { PortSet } from './portset';
 
 /** Poll interval assumed until the server's hello says otherwise, ms. */
@@ -20,8 +21,6 @@ export class WatchStore {
   /** Set once the first GET /api/ports answered (or failed). */
   loaded = $state(false);
   selected = $state<number | null>(null);
-  status = $state<ConnStatus>({ state: 'stopped', attempt: 0 });
-  hello = $state<Hello | null>(null);
   system = $state<System | null>(null);
   /** Last problem talking to the server (HTTP or a websocket error message). */
   problem = $state<string | null>(null);
@@ -31,29 +30,42 @@ export class WatchStore {
 
   readonly api: Api;
   readonly #set = new PortSet();
+  readonly #link: Link;
   readonly #conn: Connection;
+  /** The last hello seen (a new one after a reconnect may announce a new interval). */
+  #hello: Hello | null = null;
+  #off: (() => void)[] = [];
   readonly #frame = new FrameCoalescer(
     (cb) => window.requestAnimationFrame(cb),
     (id) => window.cancelAnimationFrame(id),
   );
 
-  constructor(api = new Api()) {
+  constructor(link: Link, api = new Api()) {
     this.api = api;
-    this.#conn = new Connection(wsURL(window.location), browserDeps(), {
-      message: (m) => this.#onMessage(m),
-      status: (s) => (this.status = s),
-      reconnected: () => this.feed?.reset(),
-    });
+    this.#link = link;
+    this.#conn = link.conn;
   }
 
-  /** Connects and loads the watched ports and the system facts. */
+  /** The websocket status (the page's shared link). */
+  get status(): ConnStatus {
+    return this.#link.status;
+  }
+
+  get hello(): Hello | null {
+    return this.#link.hello;
+  }
+
+  /** Listens on the link and loads the watched ports and the system facts. */
   async start(): Promise<void> {
-    this.#conn.start();
+    this.#off.push(
+      this.#link.on((m) => this.#onMessage(m)),
+      this.#link.onReconnect(() => this.feed?.reset()),
+    );
     await Promise.all([this.refreshPorts(), this.refreshSystem()]);
   }
 
   stop(): void {
-    this.#conn.stop();
+    for (const off of this.#off.splice(0)) off();
     this.#frame.cancel();
   }
 
@@ -127,8 +139,8 @@ export class WatchStore {
     const now = Date.now();
     switch (m.type) {
       case 'hello': {
-        const interval = this.hello?.intervalMs;
-        this.hello = m;
+        const interval = this.#hello?.intervalMs;
+        this.#hello = m;
         if (interval === undefined) break; // first hello: start() is loading the rest
         // A reconnect, maybe to a restarted server: reload what may have changed.
         if (interval !== m.intervalMs && this.feed) this.feed = new PortFeed(this.feed.port, m.intervalMs);

@@ -1,0 +1,249 @@
+// State of the Lab view: the presets, the spec being edited (and the second
+// one of a comparison), the runs and their live data. Glue between the pure
+// modules (fields, specurl, ExpRun), the API, the page's websocket (Link)
+// and the components. The heavy data (lanes, log, chart columns) stays out
+// of Svelte's reactivity: `revision`, bumped at most once per animation
+// frame, tells the components to read it again.
+
+import type { PresetInfo, ServerMessage } from '../../wire';
+import { Api, ApiError } from '../api';
+import { FrameCoalescer } from '../frame';
+import type { Link } from '../link.svelte';
+import { fieldDef, nest, setField, uiBase, validate, WORKLOAD_KEYS, type FieldValue, type FlatSpec } from './fields';
+import { ExpRun } from './run';
+import { decodeLabQuery, encodeLabQuery, withWorkload, type SideSpec } from './specurl';
+
+export type SideId = 'a' | 'b';
+
+/** The preset the Lab opens with when the URL names none: the first seed article's setup. */
+export const DEFAULT_PRESET = 'client-disable-keepalive';
+
+export class LabStore {
+  presets = $state.raw<PresetInfo[]>([]);
+  loaded = $state(false);
+  /** A problem talking to the server (HTTP or websocket error), for the alert line. */
+  problem = $state<string | null>(null);
+  /** What the URL had that could not be used. */
+  urlProblems = $state<string[]>([]);
+  a = $state.raw<SideSpec>({ preset: DEFAULT_PRESET, values: {} });
+  /** The comparison's second spec (its workload is a's), or null. */
+  b = $state.raw<SideSpec | null>(null);
+  /** Errors by field key, per side: the form's own checks, then the server's 400s. */
+  errors = $state.raw<Record<SideId, Record<string, string>>>({ a: {}, b: {} });
+  runs = $state.raw<Record<SideId, ExpRun | null>>({ a: null, b: null });
+  starting = $state(false);
+  revision = $state(0);
+
+  readonly api: Api;
+  readonly #link: Link;
+  readonly #frame = new FrameCoalescer(
+    (cb) => window.requestAnimationFrame(cb),
+    (id) => window.cancelAnimationFrame(id),
+  );
+  #off: (() => void)[] = [];
+
+  constructor(link: Link, api = new Api()) {
+    this.#link = link;
+    this.api = api;
+  }
+
+  /** A run is going on (Run becomes Stop). */
+  get running(): boolean {
+    void this.revision;
+    return (this.runs.a !== null && !this.runs.a.done) || (this.runs.b !== null && !this.runs.b.done);
+  }
+
+  preset(name: string): PresetInfo | undefined {
+    return this.presets.find((p) => p.name === name);
+  }
+
+  /** The preset as the Lab starts from it (65 s observe), flat. */
+  baseOf = (name: string): FlatSpec | undefined => {
+    const p = this.preset(name);
+    return p ? uiBase(p.spec) : undefined;
+  };
+
+  async start(): Promise<void> {
+    this.#off.push(
+      this.#link.on((m) => this.#onMessage(m)),
+      this.#link.onReconnect(() => {
+        this.runs.a?.reset();
+        this.runs.b?.reset();
+      }),
+    );
+    try {
+      this.presets = await this.api.presets();
+      if (!this.preset(this.a.preset) && this.presets[0]) this.a = { preset: this.presets[0].name, values: {} };
+      this.a = { preset: this.a.preset, values: this.baseOf(this.a.preset) ?? {} };
+      this.problem = null;
+    } catch (err) {
+      this.problem = describe(err);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  stop(): void {
+    for (const off of this.#off.splice(0)) off();
+    this.#frame.cancel();
+  }
+
+  /** The query string of the current specs (what the address bar should show). */
+  query(): string {
+    if (!this.loaded || this.presets.length === 0) return '';
+    return encodeLabQuery(this.a, this.b, this.baseOf);
+  }
+
+  /** Takes the specs from a URL query (a deep link, back/forward). */
+  applyQuery(search: string): void {
+    if (this.presets.length === 0) return;
+    const q = decodeLabQuery(search, this.baseOf, this.preset(DEFAULT_PRESET) ? DEFAULT_PRESET : this.presets[0].name);
+    this.a = q.a;
+    this.b = q.b;
+    this.urlProblems = q.problems;
+    this.errors = { a: {}, b: {} };
+  }
+
+  choosePreset(side: SideId, name: string): void {
+    const base = this.baseOf(name);
+    if (!base) return;
+    if (side === 'a') {
+      this.a = { preset: name, values: base };
+      if (this.b) this.b = { ...this.b, values: withWorkload(this.b.values, base) };
+    } else {
+      this.b = { preset: name, values: withWorkload(base, this.a.values) };
+    }
+    this.errors = { ...this.errors, [side]: {} };
+  }
+
+  /** Sets one field of one side; the workload is shared, so it is set on a. */
+  setValue(side: SideId, key: string, value: FieldValue): void {
+    const shared = WORKLOAD_KEYS.includes(key);
+    if (side === 'a' || shared) {
+      this.a = { ...this.a, values: setField(this.a.values, key, value) };
+      if (this.b) this.b = { ...this.b, values: withWorkload(this.b.values, this.a.values) };
+    } else if (this.b) {
+      this.b = { ...this.b, values: setField(this.b.values, key, value) };
+    }
+    this.#clearError(shared ? 'a' : side, key);
+  }
+
+  /** Back to the preset's values (keeps the shared workload on b). */
+  resetSide(side: SideId): void {
+    const s = side === 'a' ? this.a : this.b;
+    if (s) this.choosePreset(side, s.preset);
+  }
+
+  /** Starts a comparison with a second preset (or a copy of a's spec when name is a's preset). */
+  compareWith(name: string): void {
+    if (name === this.a.preset) this.b = { preset: name, values: { ...this.a.values } };
+    else this.choosePreset('b', name);
+  }
+
+  endCompare(): void {
+    this.b = null;
+    this.errors = { ...this.errors, b: {} };
+  }
+
+  /** Runs a (and b): both POSTed together, then followed over the websocket. */
+  async run(): Promise<void> {
+    if (this.starting || this.running) return;
+    const sides: SideId[] = this.b ? ['a', 'b'] : ['a'];
+    const local = { a: validate(this.a.values), b: this.b ? validate(this.b.values) : {} };
+    if (Object.keys(local.a).length || Object.keys(local.b).length) {
+      this.errors = local;
+      this.problem = 'Fix the fields marked in the form first.';
+      return;
+    }
+    this.starting = true;
+    this.problem = null;
+    this.errors = { a: {}, b: {} };
+    for (const s of ['a', 'b'] as const) this.#drop(s);
+    const specs = { a: this.a, b: this.b };
+    const results = await Promise.allSettled(sides.map((s) => this.api.startExperiment(nest(specs[s]!.values, specs[s]!.preset))));
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      // All or nothing: a comparison with one side missing says nothing.
+      for (const r of results) if (r.status === 'fulfilled') void this.api.stopExperiment(r.value.id).catch(() => {});
+      const err = (results[failed] as PromiseRejectedResult).reason;
+      this.#showStartError(sides[failed], err);
+      this.starting = false;
+      return;
+    }
+    const runs: Record<SideId, ExpRun | null> = { a: null, b: null };
+    sides.forEach((s, i) => {
+      const id = (results[i] as PromiseFulfilledResult<{ id: string }>).value.id;
+      runs[s] = new ExpRun(id);
+      this.#link.conn.subscribeExperiment(id);
+    });
+    this.runs = runs;
+    this.starting = false;
+    this.#bump();
+  }
+
+  /** Stops the running experiments (DELETE); the final update follows on the websocket. */
+  async stopRuns(): Promise<void> {
+    const ids = (['a', 'b'] as const).map((s) => this.runs[s]).filter((r): r is ExpRun => r !== null && !r.done);
+    const res = await Promise.allSettled(ids.map((r) => this.api.stopExperiment(r.id)));
+    const bad = res.find((r) => r.status === 'rejected');
+    if (bad) this.problem = describe((bad as PromiseRejectedResult).reason);
+  }
+
+  /** Forgets a side's run (unsubscribing it). */
+  #drop(side: SideId): void {
+    const r = this.runs[side];
+    if (!r) return;
+    this.#link.conn.unsubscribeExperiment(r.id);
+    this.runs = { ...this.runs, [side]: null };
+  }
+
+  #showStartError(side: SideId, err: unknown): void {
+    if (err instanceof ApiError && err.field && fieldDef(err.field)) {
+      // The workload fields are a's, also for b.
+      const s = WORKLOAD_KEYS.includes(err.field) ? 'a' : side;
+      this.errors = { ...this.errors, [s]: { [err.field]: err.message } };
+      this.problem = `${side === 'b' ? 'Second spec: ' : ''}${err.field}: ${err.message}`;
+      return;
+    }
+    if (err instanceof ApiError && err.code === 'too_many_experiments') {
+      this.problem = `${err.message}. Each run keeps its slot through the observe tail.`;
+      return;
+    }
+    this.problem = describe(err);
+  }
+
+  #clearError(side: SideId, key: string): void {
+    if (!(key in this.errors[side])) return;
+    const e = { ...this.errors[side] };
+    delete e[key];
+    this.errors = { ...this.errors, [side]: e };
+  }
+
+  #onMessage(m: ServerMessage): void {
+    const now = Date.now();
+    switch (m.type) {
+      case 'exp-snapshot':
+      case 'exp-update':
+        for (const r of [this.runs.a, this.runs.b]) {
+          if (!r || r.id !== m.id) continue;
+          const c = m.type === 'exp-snapshot' ? r.onSnapshot(m, now) : r.onUpdate(m, now);
+          if (c.resync) this.#link.conn.resyncExperiment(r.id);
+          // Nothing follows the final update: leave the topic, unless a gap needs a snapshot first.
+          if (r.done && !r.stale) this.#link.conn.unsubscribeExperiment(r.id);
+          if (c.changed) this.#bump();
+        }
+        break;
+      case 'error':
+        if (m.error.field === 'experiment') this.problem = m.error.message || m.error.code;
+        break;
+    }
+  }
+
+  #bump(): void {
+    this.#frame.schedule(() => this.revision++);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

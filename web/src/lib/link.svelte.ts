@@ -1,0 +1,50 @@
+// The page's one websocket to /ws, shared by the views: Watch subscribes
+// ports, the Lab experiments. Owns the Connection (reconnect, backoff,
+// resubscribe) and its status for the header; views register message and
+// reconnect handlers.
+
+import type { Hello, ServerMessage } from '../wire';
+import { browserDeps, Connection, wsURL, type ConnStatus } from './conn';
+
+export type MessageHandler = (m: ServerMessage) => void;
+
+export class Link {
+  status = $state<ConnStatus>({ state: 'stopped', attempt: 0 });
+  hello = $state<Hello | null>(null);
+  readonly conn: Connection;
+  readonly #handlers = new Set<MessageHandler>();
+  readonly #reconnect = new Set<() => void>();
+
+  constructor() {
+    this.conn = new Connection(wsURL(window.location), browserDeps(), {
+      message: (m) => {
+        for (const h of this.#handlers) h(m);
+        if (m.type === 'hello') this.hello = m; // after the handlers: they may compare with the previous one
+      },
+      status: (s) => (this.status = s),
+      reconnected: () => {
+        for (const f of this.#reconnect) f();
+      },
+    });
+  }
+
+  /** Calls fn with every server message; returns the unsubscribe. */
+  on(fn: MessageHandler): () => void {
+    this.#handlers.add(fn);
+    return () => this.#handlers.delete(fn);
+  }
+
+  /** Calls fn after each reconnect (subscriptions re-sent: wait for fresh snapshots). */
+  onReconnect(fn: () => void): () => void {
+    this.#reconnect.add(fn);
+    return () => this.#reconnect.delete(fn);
+  }
+
+  start(): void {
+    this.conn.start();
+  }
+
+  stop(): void {
+    this.conn.stop();
+  }
+}
