@@ -35,6 +35,45 @@ describe('parseServerMessage', () => {
     });
   });
 
+  it('reads Lab experiment messages, Go nils made empty', () => {
+    const snap = parseServerMessage(
+      JSON.stringify({
+        type: 'exp-snapshot',
+        id: 'e1',
+        seq: 0,
+        result: {
+          id: 'e1',
+          status: 'running',
+          requests: { total: 0, serverSaw: null, protos: null, framing: null, status: null },
+          kernel: { timeWaitPeak: { server: 0, client: 0 }, last: { server: null, client: null } },
+          findings: null,
+          lanes: null,
+          log: null,
+          timeline: { port: 1, seq0: 1, seq: 0, t: null, server: null, client: null },
+        },
+      }),
+    );
+    expect(snap).toMatchObject({
+      type: 'exp-snapshot',
+      id: 'e1',
+      result: { lanes: [], log: [], findings: [], requests: { serverSaw: {}, protos: {} }, kernel: { last: { server: {}, client: {} } }, timeline: { t: [], server: {} } },
+    });
+    const up = parseServerMessage(
+      '{"type":"exp-update","id":"e1","seq":2,"at":5,"status":"running","progress":{"phase":"workload"},"requests":{"serverSaw":{"close":1}},"kernel":{"last":{"server":{"LISTEN":1},"client":null}},"findings":[{"id":"reuse","level":"bad","text":"x","evidence":null}],"lanes":null,"log":null,"timeline":{"port":1,"seq0":3,"seq":2,"t":null,"server":null,"client":null}}',
+    );
+    expect(up).toMatchObject({
+      type: 'exp-update',
+      seq: 2,
+      lanes: [],
+      log: [],
+      findings: [{ id: 'reuse', evidence: [] }],
+      requests: { serverSaw: { close: 1 }, framing: {} },
+      kernel: { last: { server: { LISTEN: 1 }, client: {} } },
+    });
+    expect(parseServerMessage('{"type":"exp-update","seq":1}')).toBeNull();
+    expect(parseServerMessage('{"type":"exp-snapshot","id":"e1","seq":0}')).toBeNull();
+  });
+
   it('rejects malformed input', () => {
     for (const s of ['', 'null', '[]', '{"type":1}', '{"type":"tick"}', '{"type":"snapshot","port":"x","seq":1}', '{"type":"error"}', '{"type":"later"}']) {
       expect(parseServerMessage(s)).toBeNull();

@@ -5,15 +5,33 @@
 // of Svelte's reactivity: `revision`, bumped at most once per animation
 // frame, tells the components to read it again.
 
-import type { PresetInfo, ServerMessage } from '../../wire';
+import type { ExpSummary, PresetInfo, ServerMessage } from '../../wire';
 import { Api, ApiError } from '../api';
-import { FrameCoalescer } from '../frame';
-import type { Link } from '../link.svelte';
-import { fieldDef, nest, setField, uiBase, validate, WORKLOAD_KEYS, type FieldValue, type FlatSpec } from './fields';
+import type { Connection } from '../conn';
+import { FrameCoalescer, type FrameCancel, type FrameRequest } from '../frame';
+import { fieldDef, flatten, nest, setField, uiBase, validate, WORKLOAD_KEYS, type FieldValue, type FlatSpec } from './fields';
 import { ExpRun } from './run';
 import { decodeLabQuery, encodeLabQuery, withWorkload, type SideSpec } from './specurl';
 
 export type SideId = 'a' | 'b';
+
+/** What the Lab needs of the page's websocket (Link). */
+export interface LabLink {
+  readonly conn: Pick<Connection, 'subscribeExperiment' | 'unsubscribeExperiment' | 'resyncExperiment'>;
+  on(fn: (m: ServerMessage) => void): () => void;
+  onReconnect(fn: () => void): () => void;
+}
+
+/** The animation-frame pair (the page's; tests pass their own). */
+export interface Frames {
+  request: FrameRequest;
+  cancel: FrameCancel;
+}
+
+const pageFrames = (): Frames => ({
+  request: (cb) => window.requestAnimationFrame(cb),
+  cancel: (id) => window.cancelAnimationFrame(id),
+});
 
 /** The preset the Lab opens with when the URL names none: the first seed article's setup. */
 export const DEFAULT_PRESET = 'client-disable-keepalive';
@@ -33,18 +51,20 @@ export class LabStore {
   runs = $state.raw<Record<SideId, ExpRun | null>>({ a: null, b: null });
   starting = $state(false);
   revision = $state(0);
+  /** Experiments running on the server that this page does not show (another tab, a reload). */
+  others = $state.raw<ExpSummary[]>([]);
 
   readonly api: Api;
-  readonly #link: Link;
-  readonly #frame = new FrameCoalescer(
-    (cb) => window.requestAnimationFrame(cb),
-    (id) => window.cancelAnimationFrame(id),
-  );
+  readonly #link: LabLink;
+  readonly #frame: FrameCoalescer;
   #off: (() => void)[] = [];
+  /** An attached run whose spec the form takes on its snapshot. */
+  #adopt: string | null = null;
 
-  constructor(link: Link, api = new Api()) {
+  constructor(link: LabLink, api = new Api(), frames: Frames = pageFrames()) {
     this.#link = link;
     this.api = api;
+    this.#frame = new FrameCoalescer(frames.request, frames.cancel);
   }
 
   /** A run is going on (Run becomes Stop). */
@@ -81,6 +101,38 @@ export class LabStore {
     } finally {
       this.loaded = true;
     }
+    await this.refreshOthers();
+  }
+
+  /** Reloads the list of running experiments this page does not show. */
+  async refreshOthers(): Promise<void> {
+    try {
+      const mine = new Set([this.runs.a?.id, this.runs.b?.id]);
+      this.others = (await this.api.experiments()).filter((e) => e.status === 'running' && !mine.has(e.id));
+    } catch {
+      // The list is a convenience: the problem line reports real failures.
+    }
+  }
+
+  /** Shows a running experiment (from `others`) as A. */
+  attach(id: string): void {
+    this.#drop('a');
+    this.#drop('b');
+    this.runs = { a: new ExpRun(id), b: null };
+    this.#adopt = id;
+    this.#link.conn.subscribeExperiment(id);
+    this.others = this.others.filter((e) => e.id !== id);
+    this.#bump();
+  }
+
+  /** Stops an experiment of `others`. */
+  async stopOther(id: string): Promise<void> {
+    try {
+      await this.api.stopExperiment(id);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) this.problem = describe(err);
+    }
+    await this.refreshOthers();
   }
 
   stop(): void {
@@ -207,6 +259,7 @@ export class LabStore {
     }
     if (err instanceof ApiError && err.code === 'too_many_experiments') {
       this.problem = `${err.message}. Each run keeps its slot through the observe tail.`;
+      void this.refreshOthers();
       return;
     }
     this.problem = describe(err);
@@ -227,9 +280,18 @@ export class LabStore {
         for (const r of [this.runs.a, this.runs.b]) {
           if (!r || r.id !== m.id) continue;
           const c = m.type === 'exp-snapshot' ? r.onSnapshot(m, now) : r.onUpdate(m, now);
+          if (m.type === 'exp-snapshot' && this.#adopt === m.id) {
+            // An attached run: the form shows what it runs, so the URL reproduces it.
+            this.#adopt = null;
+            if (this.preset(m.result.preset)) this.a = { preset: m.result.preset, values: flatten(m.result.spec) };
+            this.b = null;
+          }
           if (c.resync) this.#link.conn.resyncExperiment(r.id);
           // Nothing follows the final update: leave the topic, unless a gap needs a snapshot first.
-          if (r.done && !r.stale) this.#link.conn.unsubscribeExperiment(r.id);
+          if (r.done && !r.stale) {
+            this.#link.conn.unsubscribeExperiment(r.id);
+            if (c.changed) void this.refreshOthers();
+          }
           if (c.changed) this.#bump();
         }
         break;
