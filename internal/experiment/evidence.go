@@ -14,6 +14,7 @@ func evidenceOf(m *measures, keepaliveTotal int) verdict.Evidence {
 	return verdict.Evidence{
 		Go:         runtime.Version(),
 		Completed:  m.status == wire.ExpCompleted,
+		Running:    m.status == wire.ExpRunning,
 		DurationMs: m.progress.WorkloadMs,
 		Requests: verdict.Requests{
 			Total:        q.Total,

@@ -63,7 +63,7 @@ const (
 func Analyze(ev Evidence) []Finding {
 	ev = nonNegative(ev)
 	var fs []Finding
-	if !ev.Completed {
+	if !ev.Completed && !ev.Running {
 		fs = append(fs, completed(ev))
 	}
 	fs = append(fs, reuse(ev), closedFirst(ev), timeWait(ev))

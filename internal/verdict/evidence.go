@@ -12,6 +12,9 @@ type Evidence struct {
 	Go string `json:"go"`
 	// Completed is false when the run was stopped or failed before the end.
 	Completed bool `json:"completed"`
+	// Running is true while the run goes on: the findings are live, not
+	// final, and an unfinished run is not a stopped one.
+	Running bool `json:"running,omitempty"`
 	// Failure is the error that ended the run early ("" when it completed or
 	// was stopped on request).
 	Failure string `json:"failure,omitempty"`
