@@ -1,0 +1,65 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current encoding")
+
+func u32(v uint32) *uint32 { return &v }
+
+// goldens are representative messages; their encoding is the contract with
+// the browser and with scripts (GET /api/..., connlab run -json).
+var goldens = map[string]any{
+	"port_status": PortStatus{Port: 8081, Source: "netlink", At: "2026-11-21T13:00:00.25Z",
+		Counts: Counts{Server: map[string]int{"ESTABLISHED": 3, "TIME_WAIT": 20, "LISTEN": 1}, Client: map[string]int{}}},
+	"socket": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54722", Side: "server", State: "ESTABLISHED",
+		Timer: "keepalive", TimerMs: 14870, UID: 1000, Inode: 123456, PID: 4242, Process: "myservice", RTTMs: 0.031, Retrans: u32(0)},
+	"socket_time_wait": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54723", Side: "server", State: "TIME_WAIT",
+		Timer: "timewait", TimerMs: 59750, Process: "kernel"},
+	"tick": Tick{Type: TypeTick, Port: 8081, Seq: 42, At: 1795352400250,
+		Counts: Counts{Server: map[string]int{"TIME_WAIT": 1}, Client: map[string]int{}},
+		Changes: []Change{{Kind: "changed", From: "ESTABLISHED", Socket: Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54722",
+			Side: "server", State: "TIME_WAIT", Timer: "timewait", TimerMs: 60000, Process: "kernel"}}}},
+	"snapshot": Snapshot{Type: TypeSnapshot, Port: 8081, Seq: 41, At: 1795352400000, Source: "netlink",
+		Counts: Counts{Server: map[string]int{"LISTEN": 1}, Client: map[string]int{}}, Sockets: []Socket{}, SocketsTotal: 0,
+		Timeline: Timeline{Port: 8081, Seq0: 40, Seq: 41, T: []int64{1795352399750, 1795352400000},
+			Server: map[string][]int32{"LISTEN": {1, 1}, "TIME_WAIT": {0, 0}}, Client: map[string][]int32{"TIME_WAIT": {0, 0}}}},
+	"error_body": ErrorBody{Error: Error{Code: "invalid_port", Message: "port must be from 1 to 65535, got 70000", Field: "port"}},
+	"hello":      Hello{Type: TypeHello, Source: "netlink", Version: "v1.0.0", Go: "go1.26.8", IntervalMs: 250},
+	"exp_summary": ExpSummary{ID: "3f9a", Preset: "keepalive-default", Port: 40001, Status: ExpCompleted,
+		StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000, Requests: 20, Connections: 1,
+		Progress: ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 20, RequestsTarget: 20, ObserveMs: 2000}},
+	"lane": Lane{ID: 7, ClientPort: 54722, OpenedMs: 12.5, ConnectMs: 0.1, Dialed: true, Accepted: true, Requests: 1,
+		FirstReqMs: 12.6, LastReqMs: 12.6, ServerState: "closed", ClosedBy: "server", ClosedMs: 13, EndedMs: 13.2, End: "fin",
+		TimeWait: "server", TimeWaitMs: 250, TimeWaitLeftMs: 59700},
+}
+
+func TestGoldenEncoding(t *testing.T) {
+	for name, v := range goldens {
+		got, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join("testdata", name+".golden.json")
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v (run go test ./internal/wire -update to create it)", name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: encoding changed: the browser and scripts rely on it.\ngot:\n%s\nwant:\n%s\n(if intended, update web/src/wire.ts and run go test ./internal/wire -update)", name, got, want)
+		}
+	}
+}
