@@ -250,3 +250,36 @@ export async function getJSON(url) {
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/** The state colours of src/lib/states.ts that the browser tests look for, as RGB. */
+export const STATE_RGB = { ESTABLISHED: [0x56, 0xb4, 0xe9], TIME_WAIT: [0xe6, 0x9f, 0x00] };
+
+/**
+ * For every canvas a locator matches: how many pixels are drawn (`any`) and
+ * how many are close to each state colour.
+ * @param {import('playwright-core').Locator} loc
+ * @returns {Promise<Record<string, number>[]>}
+ */
+export async function canvasColours(loc) {
+  return loc.evaluateAll(
+    (canvases, colours) =>
+      canvases.map((c) => {
+        const cv = /** @type {HTMLCanvasElement} */ (c);
+        const ctx = cv.getContext('2d');
+        /** @type {Record<string, number>} */
+        const hits = { any: 0 };
+        if (!ctx || !cv.width || !cv.height) return hits;
+        const { data } = ctx.getImageData(0, 0, cv.width, cv.height);
+        for (const k of Object.keys(colours)) hits[k] = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] === 0) continue;
+          hits.any++;
+          for (const [k, [r, g, b]] of Object.entries(colours)) {
+            if (data[i + 3] > 150 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) hits[k]++;
+          }
+        }
+        return hits;
+      }),
+    STATE_RGB,
+  );
+}

@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connlabBinary, eventually, getJSON, launchBrowser, outDir, startConnlab, watchErrors } from './harness.mjs';
+import { canvasColours, connlabBinary, eventually, getJSON, launchBrowser, outDir, startConnlab, watchErrors } from './harness.mjs';
 
 /** State colours (web/src/lib/states.ts). */
-const COLOURS = { ESTABLISHED: [0x56, 0xb4, 0xe9], TIME_WAIT: [0xe6, 0x9f, 0x00] };
 /** The short workload of these runs: 10 requests 50 ms apart, 2 s observe (the UI's default is 65 s). */
 const REQUESTS = 10;
 
@@ -22,33 +21,6 @@ let browser;
 
 process.on('exit', () => app?.proc.kill('SIGKILL'));
 
-/**
- * Pixels of canvases matching a selector close to each state colour.
- * @param {import('playwright-core').Locator} loc
- */
-async function pixels(loc) {
-  return loc.evaluateAll(
-    (canvases, colours) =>
-      canvases.map((c) => {
-        const cv = /** @type {HTMLCanvasElement} */ (c);
-        const ctx = cv.getContext('2d');
-        /** @type {Record<string, number>} */
-        const hits = { any: 0 };
-        if (!ctx || !cv.width || !cv.height) return hits;
-        const { data } = ctx.getImageData(0, 0, cv.width, cv.height);
-        for (const k of Object.keys(colours)) hits[k] = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3] === 0) continue;
-          hits.any++;
-          for (const [k, [r, g, b]] of Object.entries(colours)) {
-            if (data[i + 3] > 150 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) hits[k]++;
-          }
-        }
-        return hits;
-      }),
-    COLOURS,
-  );
-}
 
 /**
  * Collects the ids of experiments the page starts (201 answers to POST /api/experiments).
@@ -153,14 +125,14 @@ describe('Lab view in a real browser', { timeout: 120_000 }, () => {
     const lanes = page.getByTestId('swimlanes');
     await eventually('lanes drawn', async () => Number(await lanes.getAttribute('data-lanes')) === res.lanes.length);
     assert.equal(res.lanes.length, REQUESTS);
-    const [lanePx] = await pixels(lanes);
+    const [lanePx] = await canvasColours(lanes);
     assert.ok(lanePx.TIME_WAIT > 500, `TIME_WAIT bars: ${JSON.stringify(lanePx)}`);
     assert.ok(lanePx.ESTABLISHED > 50, `open bars: ${JSON.stringify(lanePx)}`);
 
     // Kernel charts: drawn, TIME_WAIT on the server side (it closed first); on the client side only
     // if the kernel saw some there (a simultaneous close leaves TIME_WAIT on both sides).
-    const [serverPx] = await pixels(page.getByTestId('lab-chart-server').locator('canvas'));
-    const [clientPx] = await pixels(page.getByTestId('lab-chart-client').locator('canvas'));
+    const [serverPx] = await canvasColours(page.getByTestId('lab-chart-server').locator('canvas'));
+    const [clientPx] = await canvasColours(page.getByTestId('lab-chart-client').locator('canvas'));
     assert.ok(serverPx.any > 1000, `server chart not blank: ${JSON.stringify(serverPx)}`);
     assert.ok(serverPx.TIME_WAIT > 300, `server chart has TIME_WAIT: ${JSON.stringify(serverPx)}`);
     assert.ok(clientPx.any > 1000, `client chart drawn (axes): ${JSON.stringify(clientPx)}`);
@@ -190,7 +162,7 @@ describe('Lab view in a real browser', { timeout: 120_000 }, () => {
     await page.screenshot({ path: path.join(outDir, 'lab-dark.png'), fullPage: true });
     await page.getByRole('button', { name: /switch to light/ }).click();
     await eventually('light theme', async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === 'light');
-    await eventually('charts redrawn', async () => (await pixels(page.getByTestId('lab-chart-server').locator('canvas')))[0].TIME_WAIT > 300);
+    await eventually('charts redrawn', async () => (await canvasColours(page.getByTestId('lab-chart-server').locator('canvas')))[0].TIME_WAIT > 300);
     await page.screenshot({ path: path.join(outDir, 'lab-light.png'), fullPage: true });
     await page.getByRole('button', { name: /switch to dark/ }).click();
 

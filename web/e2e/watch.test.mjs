@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TcpPeer, connlabBinary, eventually, getJSON, launchBrowser, outDir, startConnlab, stopProcess, watchErrors } from './harness.mjs';
+import { TcpPeer, canvasColours, connlabBinary, eventually, getJSON, launchBrowser, outDir, startConnlab, stopProcess, watchErrors } from './harness.mjs';
 
 /** Connections this test makes on its own port, and what the kernel must show. */
 const OPEN = 3; // left ESTABLISHED: 3 on each side
@@ -16,7 +16,6 @@ const SERVER_CLOSES = 2; // server closes first: TIME_WAIT on the server side
 const CLIENT_CLOSES = 4; // client closes first: TIME_WAIT on the client side
 
 /** State colours the charts must have drawn (web/src/lib/states.ts). */
-const COLOURS = { ESTABLISHED: [0x56, 0xb4, 0xe9], TIME_WAIT: [0xe6, 0x9f, 0x00] };
 
 /** @type {import('./harness.mjs').Connlab | undefined} */
 let app;
@@ -74,33 +73,6 @@ async function tableCounts(page) {
   });
 }
 
-/**
- * Pixels of each chart canvas close to each state colour.
- * @param {import('playwright-core').Page} page
- */
-async function chartPixels(page) {
-  return page.$$eval(
-    '[data-testid=chart] canvas',
-    (canvases, colours) =>
-      canvases.map((c) => {
-        const ctx = /** @type {HTMLCanvasElement} */ (c).getContext('2d');
-        if (!ctx) return {};
-        const { data } = ctx.getImageData(0, 0, /** @type {HTMLCanvasElement} */ (c).width, /** @type {HTMLCanvasElement} */ (c).height);
-        /** @type {Record<string, number>} */
-        const hits = { any: 0 };
-        for (const k of Object.keys(colours)) hits[k] = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          if (data[i + 3] === 0) continue;
-          hits.any++;
-          for (const [k, [r, g, b]] of Object.entries(colours)) {
-            if (data[i + 3] > 150 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) hits[k]++;
-          }
-        }
-        return hits;
-      }),
-    COLOURS,
-  );
-}
 
 describe('Watch view in a real browser', { timeout: 180_000 }, () => {
   before(async () => {
@@ -184,7 +156,7 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
 
     // Both charts drew the stacked areas in the state colours.
     await eventually('charts drawn', async () => {
-      const px = await chartPixels(page);
+      const px = await canvasColours(page.locator('[data-testid=chart] canvas'));
       assert.equal(px.length, 2, 'two charts');
       for (const [i, side] of ['server', 'client'].entries()) {
         assert.ok(px[i].ESTABLISHED > 200, `${side} chart has ESTABLISHED pixels: ${JSON.stringify(px[i])}`);
@@ -214,7 +186,7 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
     await page.screenshot({ path: path.join(outDir, 'watch-dark.png'), fullPage: true });
     await page.getByRole('button', { name: /switch to light/ }).click();
     await eventually('light theme', async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === 'light');
-    await eventually('charts redrawn after theme switch', async () => (await chartPixels(page)).every((p) => p.ESTABLISHED > 200));
+    await eventually('charts redrawn after theme switch', async () => (await canvasColours(page.locator('[data-testid=chart] canvas'))).every((p) => p.ESTABLISHED > 200));
     await page.screenshot({ path: path.join(outDir, 'watch-light.png'), fullPage: true });
 
     // The seq logic agrees with the server: one subscribe, no resync (no gap, no truncation here).
