@@ -89,6 +89,15 @@ type Publisher interface {
 	Publish(topic string, msg []byte)
 }
 
+// audience is implemented by publishers that can tell whether a topic has
+// subscribers (hub.Hub does). A tick nobody listens to is neither diffed
+// nor encoded: with nobody watching, a burst of thousands of connections
+// costs the poll only its counts. Subscribers is read under the lock that
+// also guards Subscribe, so a subscriber that joins gets a snapshot first.
+type audience interface {
+	Subscribers(topic string) int
+}
+
 // Owners names the process that owns a socket (sockstat.Owners satisfies
 // it). Lookup must be cheap: it is called on the poll goroutine for every
 // opened socket.
@@ -123,6 +132,7 @@ type Options struct {
 type Monitor struct {
 	s        Sampler
 	pub      Publisher
+	aud      audience // nil: every tick is built
 	owners   Owners
 	log      *slog.Logger
 	interval time.Duration
@@ -187,9 +197,11 @@ func New(s Sampler, pub Publisher, opts Options, log *slog.Logger) *Monitor {
 	if opts.MaxPorts <= 0 {
 		opts.MaxPorts = DefaultMaxPorts
 	}
+	aud, _ := pub.(audience)
 	return &Monitor{
 		s:        s,
 		pub:      pub,
+		aud:      aud,
 		owners:   opts.Owners,
 		log:      log,
 		interval: opts.Interval,

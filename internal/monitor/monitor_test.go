@@ -805,3 +805,48 @@ func BenchmarkPoll(b *testing.B) {
 		s.mu.Unlock()
 	}
 }
+
+// BenchmarkPollChurn: every poll replaces all 2000 connections of a port, the
+// worst case for diffing and encoding. With nobody subscribed the tick is
+// neither diffed nor encoded (see audience).
+func BenchmarkPollChurn(b *testing.B) {
+	for _, listening := range []bool{false, true} {
+		name := "nobody-listening"
+		if listening {
+			name = "one-subscriber"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := &script{}
+			h := hub.New(nil)
+			defer h.Close()
+			m := New(s, h, Options{}, nil)
+			_ = m.Add(8081)
+			if listening {
+				sub := h.Subscribe(4)
+				_ = m.Subscribe(8081, func([]byte) { h.Join(sub, Topic(8081)) })
+				go func() { // drains the queue; ends at h.Close
+					for {
+						select {
+						case <-sub.C():
+						case <-sub.Done():
+							return
+						}
+					}
+				}()
+			}
+			gens := make([][]sockstat.Socket, 2)
+			for g := range gens {
+				for i := range 2000 {
+					gens[g] = append(gens[g], sock("127.0.0.1:8081", "127.0.0.2:"+itoa(10000+g*2000+i), sockstat.Established))
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s.set(gens[i%2]...)
+				m.poll()
+				i++
+			}
+		})
+	}
+}

@@ -104,8 +104,11 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 		s := &p.spare.list[i]
 		t.Add(sockstat.SideOf(s, p.num), s.State)
 	}
+	listened := m.aud == nil || m.aud.Subscribers(p.topic) > 0
 	var total int
-	p.changes, total = diff(p.cur, p.spare, p.changes[:0], wire.ChangesLimit)
+	if listened {
+		p.changes, total = diff(p.cur, p.spare, p.changes[:0], wire.ChangesLimit)
+	}
 
 	tick := &p.tick
 	tick.Changes = tick.Changes[:0]
@@ -124,6 +127,9 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 	m.row = t.row(m.row[:0])
 	p.ring.Append(at.UnixMilli(), m.row)
 
+	if !listened {
+		return // nobody to tell; a subscriber starts from a snapshot
+	}
 	tick.Seq = p.seq()
 	tick.At = at.UnixMilli()
 	t.fillCounts(&tick.Counts)
