@@ -498,3 +498,59 @@ func TestRealOwners(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // polling with a deadline
 	}
 }
+
+// TestRealOwnersReachSubscribers: a socket a subscriber first saw without an
+// owner (the background pass had not run yet) is reported again, as a
+// "changed" with its state unchanged, once the pass names its process.
+func TestRealOwnersReachSubscribers(t *testing.T) {
+	smp := realSampler(t, sockstat.ModeAuto)
+	owners := sockstat.NewOwners(slog.New(slog.DiscardHandler), 0)
+	h := hub.New(nil)
+	defer h.Close()
+	m := New(smp, h, Options{Interval: MinInterval, Owners: owners}, nil)
+	srv := newServer(t)
+	if err := m.Add(srv.port); err != nil {
+		t.Fatal(err)
+	}
+	sub := h.Subscribe(1024)
+	if err := m.Subscribe(srv.port, func(snap []byte) { h.Join(sub, Topic(srv.port)); sub.Send(snap) }); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, srv.port)
+	srv.accepted(t, c)
+	m.poll() // the connection opens, its owner unknown: owners.Run is not running yet
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var run sync.WaitGroup
+	run.Go(func() { _ = owners.Run(ctx) }) // stopped by cancel, waited below
+	defer run.Wait()
+	defer cancel()
+
+	deadline := time.Now().Add(2*sockstat.MinOwnersEvery + waitTimeout)
+	for {
+		m.poll()
+		for drained := false; !drained; {
+			select {
+			case msg := <-sub.C():
+				var tick wire.Tick
+				if json.Unmarshal(msg, &tick) != nil || tick.Type != wire.TypeTick {
+					continue
+				}
+				for _, ch := range tick.Changes {
+					if ch.Kind == "changed" && ch.From == ch.Socket.State && ch.Socket.State == "ESTABLISHED" {
+						if ch.Socket.PID != int32(os.Getpid()) || ch.Socket.Process == "" {
+							t.Fatalf("owner change names %d %q, want this process %d", ch.Socket.PID, ch.Socket.Process, os.Getpid())
+						}
+						return
+					}
+				}
+			default:
+				drained = true
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no tick named the owner of the connection")
+		}
+		time.Sleep(50 * time.Millisecond) // polling with a deadline
+	}
+}

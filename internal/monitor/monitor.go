@@ -50,6 +50,9 @@ const (
 	// maxHolds caps the Lab holds active at once (they do not count against
 	// MaxPorts, but every held port lengthens the kernel filter).
 	maxHolds = 64
+	// maxUnowned caps, per port, the sockets whose owner a subscriber has not
+	// been told yet (their owner is looked up again every poll).
+	maxUnowned = 4096
 	// errLogEvery is the least time between two log lines about sample errors.
 	errLogEvery = 10 * time.Second
 )
@@ -162,7 +165,10 @@ type port struct {
 	ring  *timeline.Ring
 	cur   *socketSet // sockets at the last poll
 	tally Tally      // counts at the last poll
-	at    time.Time  // time of the last poll
+	// unowned: sockets subscribers saw without a process (the owner pass had
+	// not resolved them yet); a tick reports each again once it resolves.
+	unowned map[sockstat.Key]struct{}
+	at      time.Time // time of the last poll
 
 	spare   *socketSet // poll: next poll's sockets are gathered here
 	changes []change   // poll
@@ -273,6 +279,7 @@ func (m *Monitor) newPort(num uint16) *port {
 		ring:    timeline.New(m.capacity, columns),
 		cur:     newSocketSet(),
 		spare:   newSocketSet(),
+		unowned: make(map[sockstat.Key]struct{}),
 		changes: make([]change, 0, 16),
 		tick: wire.Tick{
 			Type:    wire.TypeTick,

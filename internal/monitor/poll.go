@@ -116,12 +116,17 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 		wc := wire.Change{Kind: c.Kind.String(), Socket: toWireSocket(c.Socket, sockstat.SideOf(c.Socket, p.num), m.owners)}
 		if c.Kind != Opened {
 			wc.From = c.From.String()
+		} else {
+			m.noteUnowned(p, c.Socket, &wc.Socket)
 		}
 		tick.Changes = append(tick.Changes, wc)
 	}
 	clear(p.changes) // drop pointers into the sets
 
 	p.cur, p.spare = p.spare, p.cur
+	if listened {
+		tick.Changes = m.ownersLearned(p, tick.Changes)
+	}
 	p.tally = t
 	p.at = at
 	m.row = t.row(m.row[:0])
@@ -141,6 +146,38 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 		return
 	}
 	m.pub.Publish(p.topic, msg)
+}
+
+// noteUnowned remembers a socket a subscriber was shown without its owner.
+// m.mu must be held.
+func (m *Monitor) noteUnowned(p *port, s *sockstat.Socket, w *wire.Socket) {
+	if m.owners != nil && w.Process == "" && len(p.unowned) < maxUnowned {
+		p.unowned[s.Key()] = struct{}{}
+	}
+}
+
+// ownersLearned appends a "changed" change (From: its unchanged state) for
+// every socket of p.unowned whose owner the background pass has resolved
+// since, and forgets the sockets that are gone. m.mu must be held.
+func (m *Monitor) ownersLearned(p *port, changes []wire.Change) []wire.Change {
+	for k := range p.unowned {
+		i, ok := p.cur.idx[k]
+		if !ok {
+			delete(p.unowned, k)
+			continue
+		}
+		if len(changes) >= wire.ChangesLimit {
+			break // the rest are reported on a later poll
+		}
+		s := &p.cur.list[i]
+		w := toWireSocket(s, sockstat.SideOf(s, p.num), m.owners)
+		if w.Process == "" {
+			continue
+		}
+		changes = append(changes, wire.Change{Kind: Changed.String(), Socket: w, From: w.State})
+		delete(p.unowned, k)
+	}
+	return changes
 }
 
 // observe calls the hold's observer unless it was released.

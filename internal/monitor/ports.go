@@ -161,15 +161,20 @@ func (m *Monitor) Sockets(port uint16) ([]wire.Socket, error) {
 	}
 	socks := slices.Clone(p.cur.list)
 	m.mu.Unlock()
-	return m.wireSockets(socks, port, len(socks)), nil
+	return m.wireSockets(socks, port, len(socks), nil), nil
 }
 
 // wireSockets sorts socks (which the caller owns) and renders at most limit.
-func (m *Monitor) wireSockets(socks []sockstat.Socket, port uint16, limit int) []wire.Socket {
+// With a subscriber's port p (m.mu held), the sockets rendered without an
+// owner are remembered so a later tick can name it.
+func (m *Monitor) wireSockets(socks []sockstat.Socket, port uint16, limit int, p *port) []wire.Socket {
 	sortSockets(socks, port)
 	out := make([]wire.Socket, 0, min(len(socks), limit))
 	for i := range socks[:min(len(socks), limit)] {
 		out = append(out, toWireSocket(&socks[i], sockstat.SideOf(&socks[i], port), m.owners))
+		if p != nil {
+			m.noteUnowned(p, &socks[i], &out[len(out)-1])
+		}
 	}
 	return out
 }
@@ -217,7 +222,7 @@ func (m *Monitor) Subscribe(port uint16, fn func(snapshot []byte)) error {
 		At:           unixMs(p.at),
 		Source:       m.source,
 		Counts:       p.tally.Counts(),
-		Sockets:      m.wireSockets(slices.Clone(p.cur.list), port, wire.SnapshotLimit),
+		Sockets:      m.wireSockets(slices.Clone(p.cur.list), port, wire.SnapshotLimit, p),
 		SocketsTotal: len(p.cur.list),
 		Timeline:     p.timeline(0),
 	}

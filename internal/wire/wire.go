@@ -58,6 +58,8 @@ type Timeline struct {
 }
 
 // Change is one per-socket difference between two polls, keyed by 4-tuple.
+// "changed" also reports a socket whose owner the background pass has just
+// named (its state unchanged: From equals Socket.State).
 type Change struct {
 	Kind   string `json:"kind"` // "opened" | "changed" | "gone"
 	Socket Socket `json:"socket"`
