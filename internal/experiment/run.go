@@ -190,7 +190,7 @@ func (r *run) execute() {
 	r.phase = wire.PhaseDone
 	r.mu.Unlock()
 	r.publishBatch(true)
-	r.log.Info("experiment ended", "id", r.id, "preset", r.spec.Preset, "status", r.status)
+	r.log.Info("experiment ended", "preset", r.spec.Preset, "status", r.status) // r.log carries the id
 }
 
 // workload runs the workers until the requests are sent, the duration is
