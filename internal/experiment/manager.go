@@ -137,7 +137,7 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (string, error) {
 	go func() {
 		defer m.wg.Done()
 		r.execute()
-		m.ended()
+		m.ended(r)
 	}()
 	return id, nil
 }
@@ -151,11 +151,14 @@ func (r *run) abandon() {
 	_ = r.ln.Close()
 }
 
-// ended accounts for a run that ended and forgets the oldest ended runs.
-func (m *Manager) ended() {
+// ended accounts for a run that ended: it frees the run's slot, then marks
+// it done, and forgets the oldest ended runs.
+func (m *Manager) ended(r *run) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running--
+	// Done only now: whoever Waits for this run can Start another at once.
+	close(r.done)
 	finished := 0
 	for _, id := range m.order {
 		if r := m.runs[id]; r != nil && isDone(r) {

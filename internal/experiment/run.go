@@ -31,8 +31,8 @@ type run struct {
 	ctx     context.Context // done on Stop
 	cancel  context.CancelFunc
 	stopped atomic.Bool
-	done    chan struct{}
-	release func() // the kernel hold; nil without a kernel
+	done    chan struct{} // closed by the Manager once the run ended and its slot is free
+	release func()        // the kernel hold; nil without a kernel
 
 	tr        *tracker
 	ks        *kernelState
@@ -141,8 +141,8 @@ func (r *run) stop() {
 }
 
 // execute runs the experiment to its end; the Manager's goroutine owns it.
+// The Manager closes r.done once it has freed the run's slot.
 func (r *run) execute() {
-	defer close(r.done)
 	defer r.cancel()
 
 	var bg, rg sync.WaitGroup // the batcher; the restarter
