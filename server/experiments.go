@@ -31,9 +31,8 @@ func (s *Server) listPresets(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) startExperiment(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		var me *http.MaxBytesError
-		if errors.As(err, &me) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than %d bytes", me.Limit), "body")
+		if fe := bodyTooLarge(err); fe != nil {
+			writeErr(w, fe)
 			return
 		}
 		writeError(w, http.StatusBadRequest, "invalid_body", "read the body: "+err.Error(), "body")

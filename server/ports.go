@@ -181,6 +181,17 @@ func jsonOnlyForWrites(next http.Handler) http.Handler {
 	})
 }
 
+// bodyTooLarge maps the error of a read past http.MaxBytesReader's limit to
+// a 413 naming the body; nil for any other error.
+func bodyTooLarge(err error) *fieldError {
+	var me *http.MaxBytesError
+	if !errors.As(err, &me) {
+		return nil
+	}
+	return &fieldError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", field: "body",
+		message: fmt.Sprintf("the body is larger than %d bytes", me.Limit)}
+}
+
 // decodeJSON reads one JSON object from a bounded body, refusing unknown fields.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -189,11 +200,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
-		var me *http.MaxBytesError
+		if fe := bodyTooLarge(err); fe != nil {
+			return fe
+		}
 		switch {
-		case errors.As(err, &me):
-			return &fieldError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", field: "body",
-				message: fmt.Sprintf("the body is larger than %d bytes", me.Limit)}
 		case errors.Is(err, io.EOF):
 			return badField("body", "invalid_json", "the body is empty; send a JSON object")
 		case errors.As(err, &te):

@@ -170,10 +170,10 @@ func (m *Monitor) ownersLearned(p *port, changes []wire.Change) []wire.Change {
 			break // the rest are reported on a later poll
 		}
 		s := &p.cur.list[i]
-		w := toWireSocket(s, sockstat.SideOf(s, p.num), m.owners)
-		if w.Process == "" {
-			continue
+		if _, _, ok := m.owners.Lookup(s); !ok {
+			continue // still unknown: render nothing (owners of other users' sockets may never resolve)
 		}
+		w := toWireSocket(s, sockstat.SideOf(s, p.num), m.owners)
 		changes = append(changes, wire.Change{Kind: Changed.String(), Socket: w, From: w.State})
 		delete(p.unowned, k)
 	}
