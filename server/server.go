@@ -22,11 +22,12 @@ const (
 	apiTimeout   = 10 * time.Second // per API request (never applied to /ws)
 	maxBodyBytes = 64 << 10         // JSON request bodies
 	wsQueue      = 512              // messages queued per websocket before it is evicted
+	wsQueueBytes = 8 << 20          // bytes queued per websocket before it is evicted (a snapshot is up to ~0.5 MB)
 	wsWriteWait  = 5 * time.Second  // one websocket write, including pings
 	wsPongWait   = 60 * time.Second // a browser silent this long is gone
 	wsPingEvery  = 25 * time.Second // must be < wsPongWait
 	wsMaxRequest = 4 << 10          // one browser -> server websocket message
-	wsMaxTopics  = 80               // subscriptions per websocket
+	wsMaxTopics  = 64               // subscriptions per websocket (ports and experiments)
 	wsHandshake  = 5 * time.Second  // websocket upgrade
 )
 
@@ -38,7 +39,7 @@ type Monitor interface {
 	Status(port uint16) (wire.PortStatus, error)
 	Sockets(port uint16) ([]wire.Socket, error)
 	Timeline(port uint16, since uint64) (wire.Timeline, error)
-	Subscribe(port uint16, fn func(snapshot []byte)) error
+	Subscribe(port uint16, reserve func() bool, fill func(snapshot []byte)) error
 	SubscribePorts(fn func(ports []byte)) error
 	Source() string
 	Interval() time.Duration
@@ -46,8 +47,10 @@ type Monitor interface {
 
 // Hub is what the server needs of the fan-out (internal/hub).
 type Hub interface {
-	Subscribe(queue int) *hub.Sub
+	SubscribeBounded(queue int, maxBytes int64) *hub.Sub
 	Join(s *hub.Sub, topic string)
+	Reserve(s *hub.Sub, topic string) bool
+	Fill(s *hub.Sub, topic string, first []byte) bool
 	Leave(s *hub.Sub, topic string)
 	Unsubscribe(s *hub.Sub)
 }
@@ -66,10 +69,12 @@ type Config struct {
 	System  func() wire.System
 	Version string
 	Log     *slog.Logger
-	// WSQueue and WSWriteWait override the websocket queue length and write
-	// deadline (zero: wsQueue, wsWriteWait); tests shorten them.
-	WSQueue     int
-	WSWriteWait time.Duration
+	// WSQueue, WSQueueBytes and WSWriteWait override the websocket queue
+	// length, its byte budget and the write deadline (zero: wsQueue,
+	// wsQueueBytes, wsWriteWait); tests shorten them.
+	WSQueue      int
+	WSQueueBytes int64
+	WSWriteWait  time.Duration
 }
 
 // Server is the http.Handler of connlab.
@@ -88,6 +93,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.WSQueue <= 0 {
 		cfg.WSQueue = wsQueue
+	}
+	if cfg.WSQueueBytes <= 0 {
+		cfg.WSQueueBytes = wsQueueBytes
 	}
 	if cfg.WSWriteWait <= 0 {
 		cfg.WSWriteWait = wsWriteWait

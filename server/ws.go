@@ -39,7 +39,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	sub := s.cfg.Hub.Subscribe(s.cfg.WSQueue)
+	sub := s.cfg.Hub.SubscribeBounded(s.cfg.WSQueue, s.cfg.WSQueueBytes)
 	c := &wsClient{srv: s, conn: conn, sub: sub, topics: map[string]bool{}}
 	defer s.cfg.Hub.Unsubscribe(sub)
 
@@ -81,6 +81,7 @@ func (c *wsClient) writePump() {
 	for {
 		select {
 		case msg := <-c.sub.C():
+			c.sub.Took(msg)
 			_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WSWriteWait))
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
 				return
@@ -90,18 +91,35 @@ func (c *wsClient) writePump() {
 				return
 			}
 		case <-c.sub.Done():
-			reason := c.sub.Reason()
-			if reason == "" {
-				reason = "closing"
-			}
-			if len(reason) > 120 {
-				reason = reason[:120]
+			code, reason := closeFor(c.sub.Reason())
+			if code == websocket.CloseTryAgainLater {
+				c.srv.log.Warn("websocket closed: the browser does not keep up", "remote", c.conn.RemoteAddr().String(), "reason", reason)
 			}
 			_ = c.conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reason), time.Now().Add(c.srv.cfg.WSWriteWait))
+				websocket.FormatCloseMessage(code, reason), time.Now().Add(c.srv.cfg.WSWriteWait))
 			return
 		}
 	}
+}
+
+// closeFor is the websocket close code and reason for why the hub dropped a
+// subscriber: 1001 going away at shutdown, 1013 try again later for a
+// browser that does not keep up (its queue or byte budget is full), 1000
+// otherwise. The reason fits a control frame (at most 123 bytes).
+func closeFor(why string) (int, string) {
+	code := websocket.CloseNormalClosure
+	switch why {
+	case hub.ReasonClosed:
+		code, why = websocket.CloseGoingAway, "going away: "+why
+	case hub.ReasonSlow, hub.ReasonOverBudget:
+		code = websocket.CloseTryAgainLater
+	case "":
+		why = "closing"
+	}
+	if len(why) > 120 {
+		why = why[:120]
+	}
+	return code, why
 }
 
 // readPump handles subscribe/unsubscribe requests until the connection fails.
@@ -154,17 +172,19 @@ func (c *wsClient) subscribePort(port uint16) {
 		c.sendError("invalid_port", "port must be from 1 to 65535", "port")
 		return
 	}
-	if !c.addTopic(monitor.Topic(port)) {
+	topic := monitor.Topic(port)
+	if !c.addTopic(topic) {
 		return
 	}
-	err := c.srv.cfg.Monitor.Subscribe(port, func(snap []byte) {
-		// Runs under the monitor's publish lock: no tick can slip between
-		// the snapshot and the join.
-		c.srv.cfg.Hub.Join(c.sub, monitor.Topic(port))
-		c.sub.Send(snap)
-	})
+	h := c.srv.cfg.Hub
+	err := c.srv.cfg.Monitor.Subscribe(port,
+		// Under the monitor's publish lock: every tick after the snapshot's
+		// is held for us until Fill queues the snapshot ahead of them.
+		func() bool { return h.Reserve(c.sub, topic) },
+		func(snap []byte) { h.Fill(c.sub, topic, snap) })
 	if err != nil {
-		c.dropTopic(monitor.Topic(port))
+		h.Leave(c.sub, topic)
+		c.dropTopic(topic)
 		var fe *fieldError
 		if errors.As(monitorError(err, port), &fe) {
 			c.sendError(fe.code, fe.message, fe.field)
@@ -174,12 +194,18 @@ func (c *wsClient) subscribePort(port uint16) {
 	}
 }
 
-// addTopic records a subscription; false (with an error sent) past the limit.
+// addTopic records a new subscription. It reports false when there is
+// nothing to do: the topic is already subscribed (a repeated subscribe
+// queues no second snapshot; to resync, unsubscribe first), or the
+// connection has wsMaxTopics subscriptions (an error is sent).
 func (c *wsClient) addTopic(topic string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.topics[topic] && len(c.topics) >= wsMaxTopics {
-		c.sendError("too_many_subscriptions", fmt.Sprintf("at most %d subscriptions per connection", wsMaxTopics), "port")
+	if c.topics[topic] {
+		return false
+	}
+	if len(c.topics) >= wsMaxTopics {
+		c.sendError("too_many_subscriptions", fmt.Sprintf("at most %d subscriptions per connection: unsubscribe from one first", wsMaxTopics), "port")
 		return false
 	}
 	c.topics[topic] = true

@@ -1,8 +1,10 @@
 // Package hub fans already-encoded messages out to subscribers by topic. Each
-// subscriber has a bounded queue; Publish never blocks, and a subscriber whose
-// queue is full is dropped (removed from every topic, its Done channel closed)
-// so it never slows the others. The hub knows nothing about websockets: a
-// subscriber is a queue that some writer (the server's write pump) drains.
+// subscriber has a queue bounded by messages and, optionally, by bytes;
+// Publish never blocks, and a subscriber over either bound is dropped
+// (removed from every topic, its Done channel closed) so it never slows the
+// others nor holds memory without bound. The hub knows nothing about
+// websockets: a subscriber is a queue that some writer (the server's write
+// pump) drains, calling Took for every message so the byte count falls.
 //
 // Shape. The model is gorilla/websocket's examples/chat hub, where one
 // goroutine owns the subscriber set and register/broadcast travel over
@@ -16,16 +18,23 @@
 // round-trip per Join. Because no send ever blocks, holding the mutex costs
 // only the loop over a topic's subscribers. There is no goroutine, hence no
 // Run(ctx): Close drops every subscriber at shutdown.
+//
+// Reserve and Fill let a caller join under its publish lock but encode the
+// first message (a large snapshot) after releasing it: between the two, the
+// topic's messages for that subscriber are held back, and Fill queues the
+// first message and then the held ones, in order.
 package hub
 
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // Reasons a subscriber was dropped, as Sub.Reason reports them.
 const (
 	ReasonSlow         = "subscriber too slow: queue full"
+	ReasonOverBudget   = "subscriber too slow: too many bytes queued"
 	ReasonUnsubscribed = "unsubscribed"
 	ReasonClosed       = "server shutting down"
 )
@@ -60,25 +69,36 @@ func New(log *slog.Logger) *Hub {
 // Sub is one subscriber: a bounded queue of messages and a Done channel that
 // is closed when the subscriber is dropped.
 type Sub struct {
-	h    *Hub
-	id   uint64
-	c    chan []byte
-	done chan struct{}
+	h        *Hub
+	id       uint64
+	c        chan []byte
+	done     chan struct{}
+	maxBytes int64        // 0: no byte bound
+	queued   atomic.Int64 // bytes sent and not yet Took, plus held bytes
 
 	// Guarded by h.mu.
 	topics map[string]struct{}
-	reason string // non-empty once dropped
+	held   map[string][][]byte // topics reserved and not yet filled: their messages so far
+	reason string              // non-empty once dropped
 }
 
-// Subscribe adds a subscriber with room for queue messages (at least 2). It
-// is joined to no topic yet. After Close it returns a subscriber that is
-// already dropped.
-func (h *Hub) Subscribe(queue int) *Sub {
+// Subscribe adds a subscriber with room for queue messages (at least 2) and
+// no bound on their bytes. It is joined to no topic yet. After Close it
+// returns a subscriber that is already dropped.
+func (h *Hub) Subscribe(queue int) *Sub { return h.SubscribeBounded(queue, 0) }
+
+// SubscribeBounded is Subscribe with a byte budget too: once the messages
+// queued and not yet Took (see Sub.Took), plus those held for a Reserve,
+// would exceed maxBytes, the subscriber is dropped (ReasonOverBudget).
+// maxBytes 0 means no byte bound. A single message larger than the whole
+// budget is still queued when nothing else is.
+func (h *Hub) SubscribeBounded(queue int, maxBytes int64) *Sub {
 	s := &Sub{
-		h:      h,
-		c:      make(chan []byte, max(queue, minQueue)),
-		done:   make(chan struct{}),
-		topics: make(map[string]struct{}),
+		h:        h,
+		c:        make(chan []byte, max(queue, minQueue)),
+		done:     make(chan struct{}),
+		maxBytes: max(maxBytes, 0),
+		topics:   make(map[string]struct{}),
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -101,6 +121,11 @@ func (h *Hub) Join(s *Sub, topic string) {
 	if s.reason != "" {
 		return
 	}
+	h.join(s, topic)
+}
+
+// join adds s to topic; h.mu must be held.
+func (h *Hub) join(s *Sub, topic string) {
 	m := h.topics[topic]
 	if m == nil {
 		m = make(map[*Sub]struct{})
@@ -110,7 +135,55 @@ func (h *Hub) Join(s *Sub, topic string) {
 	s.topics[topic] = struct{}{}
 }
 
-// Leave removes s from topic. Messages already queued stay queued.
+// Reserve joins s to topic but holds back the topic's messages for s until
+// Fill supplies the message that must come first (or Leave cancels). It
+// lets a caller join under its publish lock and encode a large first
+// message after releasing it. Reserving a topic s is already joined to, or
+// a dropped subscriber, does nothing and reports false.
+func (h *Hub) Reserve(s *Sub, topic string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.reason != "" {
+		return false
+	}
+	if _, joined := s.topics[topic]; joined {
+		return false
+	}
+	h.join(s, topic)
+	if s.held == nil {
+		s.held = make(map[string][][]byte)
+	}
+	s.held[topic] = nil
+	return true
+}
+
+// Fill ends a Reserve: it queues first, then the messages of topic held
+// since, in order. It reports whether first was queued (false when s was
+// dropped or the topic is not reserved).
+func (h *Hub) Fill(s *Sub, topic string, first []byte) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held, ok := s.held[topic]
+	if !ok || s.reason != "" {
+		return false
+	}
+	delete(s.held, topic)
+	for _, m := range held {
+		s.queued.Add(-int64(len(m))) // re-counted by send
+	}
+	if !h.send(s, first) {
+		return false
+	}
+	for _, m := range held {
+		if !h.send(s, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// Leave removes s from topic. Messages already queued stay queued; messages
+// held for a Reserve of topic are discarded.
 func (h *Hub) Leave(s *Sub, topic string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -132,6 +205,12 @@ func (h *Hub) Publish(topic string, msg []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.topics[topic] {
+		if held, ok := s.held[topic]; ok {
+			if h.account(s, len(msg)) {
+				s.held[topic] = append(held, msg)
+			}
+			continue
+		}
 		h.send(s, msg)
 	}
 }
@@ -162,7 +241,16 @@ func (h *Hub) Subscribers(topic string) int {
 }
 
 // C is the subscriber's queue. It is never closed: select on Done as well.
+// A consumer of a SubscribeBounded subscriber calls Took for every message
+// it receives.
 func (s *Sub) C() <-chan []byte { return s.c }
+
+// Took tells the hub that msg, received from C, left the queue: its bytes no
+// longer count against the budget.
+func (s *Sub) Took(msg []byte) { s.queued.Add(-int64(len(msg))) }
+
+// Queued is the number of bytes queued (or held) and not yet Took.
+func (s *Sub) Queued() int64 { return s.queued.Load() }
 
 // Done is closed when the subscriber is dropped; Reason then says why.
 func (s *Sub) Done() <-chan struct{} { return s.done }
@@ -189,17 +277,35 @@ func (s *Sub) Send(msg []byte) bool {
 
 // send queues msg for s or drops s. h.mu must be held.
 func (h *Hub) send(s *Sub, msg []byte) bool {
-	if s.reason != "" {
+	if s.reason != "" || !h.account(s, len(msg)) {
 		return false
 	}
 	select {
 	case s.c <- msg:
 		return true
 	default:
+		s.queued.Add(-int64(len(msg)))
 		h.log.Warn("hub: dropping slow subscriber", "sub", s.id, "queue", cap(s.c))
 		h.drop(s, ReasonSlow)
 		return false
 	}
+}
+
+// account adds n bytes to s's queued count, or drops s when that would
+// exceed its budget (unless nothing is queued: one oversized message may
+// pass alone). h.mu must be held.
+func (h *Hub) account(s *Sub, n int) bool {
+	if s.reason != "" {
+		return false
+	}
+	q := s.queued.Load()
+	if s.maxBytes > 0 && q > 0 && q+int64(n) > s.maxBytes {
+		h.log.Warn("hub: dropping subscriber over its byte budget", "sub", s.id, "queued_bytes", q, "message_bytes", n, "budget", s.maxBytes)
+		h.drop(s, ReasonOverBudget)
+		return false
+	}
+	s.queued.Add(int64(n))
+	return true
 }
 
 // drop removes s from every topic and closes its Done channel, once.
@@ -219,6 +325,12 @@ func (h *Hub) drop(s *Sub, reason string) {
 // leave removes s from topic, forgetting topics nobody is joined to.
 // h.mu must be held.
 func (h *Hub) leave(s *Sub, topic string) {
+	if held, ok := s.held[topic]; ok {
+		for _, m := range held {
+			s.queued.Add(-int64(len(m)))
+		}
+		delete(s.held, topic)
+	}
 	delete(s.topics, topic)
 	m := h.topics[topic]
 	delete(m, s)

@@ -349,3 +349,141 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	}
 }
+
+// TestByteBudget: a bounded subscriber is dropped once its queued bytes
+// would pass the budget; Took frees room; one oversized message passes alone.
+func TestByteBudget(t *testing.T) {
+	h := New(nil)
+	s := h.SubscribeBounded(100, 10)
+	h.Join(s, "t")
+	h.Publish("t", []byte("123456"))
+	h.Publish("t", []byte("1234"))
+	if s.Queued() != 10 || isDone(s) {
+		t.Fatalf("queued %d done %v, want 10 bytes and live", s.Queued(), isDone(s))
+	}
+	s.Took([]byte(recv(t, s)))
+	if s.Queued() != 4 {
+		t.Fatalf("queued %d after Took, want 4", s.Queued())
+	}
+	h.Publish("t", []byte("123456")) // 4+6 = 10: fits
+	h.Publish("t", []byte("x"))      // 11: over
+	if !isDone(s) || s.Reason() != ReasonOverBudget || h.Len() != 0 {
+		t.Fatalf("over budget: done %v reason %q len %d", isDone(s), s.Reason(), h.Len())
+	}
+
+	big := h.SubscribeBounded(100, 10)
+	h.Join(big, "t")
+	h.Publish("t", make([]byte, 50)) // alone: passes
+	if isDone(big) {
+		t.Fatal("a lone oversized message dropped the subscriber")
+	}
+	h.Publish("t", []byte("x"))
+	if big.Reason() != ReasonOverBudget {
+		t.Fatalf("second message past the budget: reason %q", big.Reason())
+	}
+	h.Close()
+}
+
+// TestReserveFill: messages published between Reserve and Fill come after
+// the filled first message, in order; Leave discards them and their bytes.
+func TestReserveFill(t *testing.T) {
+	h := New(nil)
+	s := h.SubscribeBounded(100, 1000)
+	if !h.Reserve(s, "t") {
+		t.Fatal("Reserve refused")
+	}
+	if h.Reserve(s, "t") {
+		t.Fatal("second Reserve of a joined topic accepted")
+	}
+	h.Publish("t", msg(1))
+	h.Publish("t", msg(2))
+	empty(t, s)
+	if s.Queued() != 2 {
+		t.Fatalf("held bytes %d, want 2", s.Queued())
+	}
+	if !h.Fill(s, "t", []byte("snap")) {
+		t.Fatal("Fill refused")
+	}
+	h.Publish("t", msg(3))
+	for _, want := range []string{"snap", "1", "2", "3"} {
+		got := recv(t, s)
+		s.Took([]byte(got))
+		if got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	if h.Fill(s, "t", []byte("again")) {
+		t.Fatal("Fill of a topic not reserved accepted")
+	}
+
+	h.Reserve(s, "u")
+	h.Publish("u", msg(4))
+	h.Leave(s, "u")
+	if s.Queued() != 0 || h.Subscribers("u") != 0 {
+		t.Fatalf("after Leave: queued %d subscribers %d", s.Queued(), h.Subscribers("u"))
+	}
+	if h.Fill(s, "u", []byte("late")) {
+		t.Fatal("Fill after Leave accepted")
+	}
+	empty(t, s)
+	h.Close()
+	if h.Reserve(s, "v") || h.Fill(s, "t", nil) {
+		t.Fatal("Reserve or Fill on a dropped subscriber accepted")
+	}
+}
+
+// TestReserveFillIsOrdered is TestJoinThenSendIsOrdered with the first
+// message supplied after the caller's publish lock is released (as the
+// monitor does with snapshots): still no gap and no duplicate.
+func TestReserveFillIsOrdered(t *testing.T) {
+	const (
+		ticks   = 2000
+		joiners = 20
+	)
+	h := New(nil)
+	var (
+		mu  sync.Mutex // the caller's publish lock
+		seq int        // guarded by mu
+	)
+	var wg sync.WaitGroup
+	wg.Go(func() { // publisher; owner: this test
+		for range ticks {
+			mu.Lock()
+			seq++
+			h.Publish("t", []byte("tick "+strconv.Itoa(seq)))
+			mu.Unlock()
+		}
+	})
+	errs := make(chan error, joiners)
+	for range joiners {
+		wg.Go(func() { // one subscriber; owner: this test
+			s := h.Subscribe(ticks + 1)
+			defer h.Unsubscribe(s)
+			mu.Lock()
+			h.Reserve(s, "t")
+			at := seq
+			mu.Unlock()
+			h.Fill(s, "t", []byte("snap "+strconv.Itoa(at)))
+
+			var kind string
+			var n int
+			if _, err := fmt.Sscanf(string(<-s.C()), "%s %d", &kind, &n); err != nil || kind != "snap" || n != at {
+				errs <- fmt.Errorf("first message is not the snapshot at %d: %s %d %v", at, kind, n, err)
+				return
+			}
+			for want := at + 1; want <= ticks; want++ {
+				m := string(<-s.C())
+				if m != "tick "+strconv.Itoa(want) {
+					errs <- fmt.Errorf("after snapshot %d: got %q, want tick %d", at, m, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	h.Close()
+}

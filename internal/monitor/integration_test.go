@@ -513,7 +513,7 @@ func TestRealOwnersReachSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := h.Subscribe(1024)
-	if err := m.Subscribe(srv.port, func(snap []byte) { h.Join(sub, Topic(srv.port)); sub.Send(snap) }); err != nil {
+	if err := m.Subscribe(srv.port, func() bool { return h.Reserve(sub, Topic(srv.port)) }, func(snap []byte) { h.Fill(sub, Topic(srv.port), snap) }); err != nil {
 		t.Fatal(err)
 	}
 	c := dial(t, srv.port)

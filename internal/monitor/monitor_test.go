@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +113,9 @@ func quiet(t *testing.T, sub *hub.Sub) {
 	}
 }
 
+// always is a Subscribe reserve for tests that read the snapshot only.
+func always() bool { return true }
+
 // changes renders a tick's changes as "kind side local>remote state [from]".
 func changes(tk wire.Tick) []string {
 	out := []string{}
@@ -183,7 +187,7 @@ func TestWatchedSet(t *testing.T) {
 	if _, err := f.m.Timeline(7000, 0); !errors.Is(err, ErrNotWatched) {
 		t.Fatalf("Timeline(unwatched) = %v", err)
 	}
-	if err := f.m.Subscribe(7000, func([]byte) { t.Error("called") }); !errors.Is(err, ErrNotWatched) {
+	if err := f.m.Subscribe(7000, always, func([]byte) { t.Error("called") }); !errors.Is(err, ErrNotWatched) {
 		t.Fatalf("Subscribe(unwatched) = %v", err)
 	}
 	if err := f.m.Remove(7000); !errors.Is(err, ErrNotWatched) {
@@ -391,7 +395,7 @@ func TestChangesTruncated(t *testing.T) {
 
 	// The snapshot caps its sockets and says how many there are.
 	var snap wire.Snapshot
-	if err := f.m.Subscribe(8081, func(b []byte) { _ = json.Unmarshal(b, &snap) }); err != nil {
+	if err := f.m.Subscribe(8081, always, func(b []byte) { _ = json.Unmarshal(b, &snap) }); err != nil {
 		t.Fatal(err)
 	}
 	if snap.SocketsTotal != wire.ChangesLimit+5 || len(snap.Sockets) != min(wire.SnapshotLimit, wire.ChangesLimit+5) {
@@ -405,7 +409,7 @@ func TestSubscribeSnapshot(t *testing.T) {
 	f := newFixture(t, Options{})
 	_ = f.m.Add(8081)
 	var before wire.Snapshot
-	if err := f.m.Subscribe(8081, func(b []byte) { _ = json.Unmarshal(b, &before) }); err != nil {
+	if err := f.m.Subscribe(8081, always, func(b []byte) { _ = json.Unmarshal(b, &before) }); err != nil {
 		t.Fatal(err)
 	}
 	if before.Type != wire.TypeSnapshot || before.Seq != 0 || before.At != 0 || before.Sockets == nil ||
@@ -416,7 +420,7 @@ func TestSubscribeSnapshot(t *testing.T) {
 	f.m.poll()
 	f.m.poll()
 	var snap wire.Snapshot
-	_ = f.m.Subscribe(8081, func(b []byte) { _ = json.Unmarshal(b, &snap) })
+	_ = f.m.Subscribe(8081, always, func(b []byte) { _ = json.Unmarshal(b, &snap) })
 	if snap.Seq != 2 || snap.At == 0 || snap.SocketsTotal != 1 || len(snap.Sockets) != 1 ||
 		snap.Counts.Server["ESTABLISHED"] != 1 || snap.Timeline.Seq0 != 1 || snap.Timeline.Seq != 2 ||
 		!slices.Equal(snap.Timeline.Server["ESTABLISHED"], []int32{1, 1}) {
@@ -447,10 +451,9 @@ func TestSubscribeOrdering(t *testing.T) {
 		wg.Go(func() { // one subscriber; owner: this test
 			sub := f.hub.Subscribe(polls + 1)
 			defer f.hub.Unsubscribe(sub)
-			err := f.m.Subscribe(8081, func(snap []byte) {
-				f.hub.Join(sub, Topic(8081))
-				sub.Send(snap)
-			})
+			err := f.m.Subscribe(8081,
+				func() bool { return f.hub.Reserve(sub, Topic(8081)) },
+				func(snap []byte) { f.hub.Fill(sub, Topic(8081), snap) })
 			if err != nil {
 				errs <- err.Error()
 				return
@@ -491,7 +494,7 @@ func TestReaddResumesNumbering(t *testing.T) {
 	_ = f.m.Remove(8081)
 	_ = f.m.Add(8081)
 	var snap wire.Snapshot
-	_ = f.m.Subscribe(8081, func(b []byte) { _ = json.Unmarshal(b, &snap) })
+	_ = f.m.Subscribe(8081, always, func(b []byte) { _ = json.Unmarshal(b, &snap) })
 	if snap.Seq != 3 || len(snap.Timeline.T) != 0 {
 		t.Fatalf("re-added snapshot: seq %d rows %d", snap.Seq, len(snap.Timeline.T))
 	}
@@ -609,36 +612,41 @@ func TestHold(t *testing.T) {
 func TestReleaseWaitsForObserver(t *testing.T) {
 	f := newFixture(t, Options{})
 	entered, proceed := make(chan struct{}), make(chan struct{})
+	var first sync.Once
 	var calls, after sync.WaitGroup
-	var released bool
-	var mu sync.Mutex
+	var released atomic.Bool
 	release, _ := f.m.Hold(8081, "exp", func(time.Time, *Tally, []sockstat.Socket) {
-		mu.Lock()
-		if released {
+		if released.Load() {
 			t.Error("observer ran after release returned")
 		}
-		mu.Unlock()
-		select {
-		case entered <- struct{}{}:
+		first.Do(func() { // the first call blocks until the test lets it go
+			close(entered)
 			<-proceed
-		default:
-		}
+		})
 	})
 	calls.Go(f.m.poll) // blocks inside the observer; owner: this test
-	<-entered
+	select {
+	case <-entered:
+	case <-time.After(waitTimeout):
+		close(proceed)
+		t.Fatal("the observer was not called")
+	}
+	started := make(chan struct{})
 	after.Go(func() { // owner: this test
+		close(started)
 		release()
-		mu.Lock()
-		released = true
-		mu.Unlock()
+		released.Store(true)
 	})
-	// release must be waiting for the observer: it cannot have returned.
-	time.Sleep(50 * time.Millisecond) // gives a wrong release time to return; not a wait for an event
-	mu.Lock()
-	early := released
-	mu.Unlock()
-	if early {
-		t.Fatal("release returned while the observer was running")
+	<-started
+	// release must wait for the observer: watch it stay blocked for a while.
+	// This is the one assertion of absence here; the window only bounds how
+	// long a wrong release has to show itself.
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+		if released.Load() {
+			close(proceed)
+			t.Fatal("release returned while the observer was running")
+		}
+		time.Sleep(time.Millisecond) // polling, bounded by the window
 	}
 	close(proceed)
 	calls.Wait()
@@ -823,7 +831,7 @@ func BenchmarkPollChurn(b *testing.B) {
 			_ = m.Add(8081)
 			if listening {
 				sub := h.Subscribe(4)
-				_ = m.Subscribe(8081, func([]byte) { h.Join(sub, Topic(8081)) })
+				_ = m.Subscribe(8081, func() bool { h.Join(sub, Topic(8081)); return true }, func([]byte) {})
 				go func() { // drains the queue; ends at h.Close
 					for {
 						select {
@@ -848,5 +856,47 @@ func BenchmarkPollChurn(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestSubscribeTwice: a subscriber already joined gets no second snapshot.
+func TestSubscribeTwice(t *testing.T) {
+	f := newFixture(t, Options{})
+	_ = f.m.Add(8081)
+	sub := f.hub.Subscribe(10)
+	subscribe := func() error {
+		return f.m.Subscribe(8081,
+			func() bool { return f.hub.Reserve(sub, Topic(8081)) },
+			func(snap []byte) { f.hub.Fill(sub, Topic(8081), snap) })
+	}
+	if err := subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if snap := next[wire.Snapshot](t, sub); snap.Type != wire.TypeSnapshot {
+		t.Fatalf("first message %+v", snap)
+	}
+	quiet(t, sub)
+}
+
+// TestSnapshotEncodedOutsideLock: the snapshot is rendered and handed over
+// without the monitor's lock (the poll loop never waits for it), so fill may
+// call the Monitor. With the lock held this test would deadlock.
+func TestSnapshotEncodedOutsideLock(t *testing.T) {
+	f := newFixture(t, Options{})
+	_ = f.m.Add(8081)
+	done := make(chan error, 1)
+	go func() { // owner: this test; it ends by itself or the test fails at the deadline
+		done <- f.m.Subscribe(8081, always, func([]byte) { _ = f.m.Ports() })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Subscribe held the monitor's lock while handing over the snapshot")
 	}
 }

@@ -116,12 +116,16 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 		wc := wire.Change{Kind: c.Kind.String(), Socket: toWireSocket(c.Socket, sockstat.SideOf(c.Socket, p.num), m.owners)}
 		if c.Kind != Opened {
 			wc.From = c.From.String()
-		} else {
-			m.noteUnowned(p, c.Socket, &wc.Socket)
+		} else if m.owners != nil && wc.Socket.Process == "" && len(p.unowned) < maxUnowned {
+			p.unowned[c.Socket.Key()] = struct{}{} // named by a later tick (ownersLearned)
 		}
 		tick.Changes = append(tick.Changes, wc)
 	}
-	clear(p.changes) // drop pointers into the sets
+	// Drop the pointers into the sets and the entries with them: a cleared
+	// but untruncated slice would be walked again by the next unlistened
+	// tick, whose diff does not refill it (nil sockets: the crash of #6).
+	clear(p.changes)
+	p.changes = p.changes[:0]
 
 	p.cur, p.spare = p.spare, p.cur
 	if listened {
@@ -133,7 +137,10 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 	p.ring.Append(at.UnixMilli(), m.row)
 
 	if !listened {
-		return // nobody to tell; a subscriber starts from a snapshot
+		// Nobody to tell; a subscriber starts from a snapshot, which notes
+		// its own unowned sockets again: keep no state for nobody.
+		clear(p.unowned)
+		return
 	}
 	tick.Seq = p.seq()
 	tick.At = at.UnixMilli()
@@ -141,19 +148,12 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 	tick.Truncated = total > len(tick.Changes)
 	msg, err := json.Marshal(tick)
 	clear(tick.Changes) // drop the strings until the next poll
+	tick.Changes = tick.Changes[:0]
 	if err != nil {
 		m.log.Error("monitor: encode tick", "port", p.num, "err", err)
 		return
 	}
 	m.pub.Publish(p.topic, msg)
-}
-
-// noteUnowned remembers a socket a subscriber was shown without its owner.
-// m.mu must be held.
-func (m *Monitor) noteUnowned(p *port, s *sockstat.Socket, w *wire.Socket) {
-	if m.owners != nil && w.Process == "" && len(p.unowned) < maxUnowned {
-		p.unowned[s.Key()] = struct{}{}
-	}
 }
 
 // ownersLearned appends a "changed" change (From: its unchanged state) for

@@ -161,22 +161,24 @@ func (m *Monitor) Sockets(port uint16) ([]wire.Socket, error) {
 	}
 	socks := slices.Clone(p.cur.list)
 	m.mu.Unlock()
-	return m.wireSockets(socks, port, len(socks), nil), nil
+	out, _ := m.wireSockets(socks, port, len(socks))
+	return out, nil
 }
 
-// wireSockets sorts socks (which the caller owns) and renders at most limit.
-// With a subscriber's port p (m.mu held), the sockets rendered without an
-// owner are remembered so a later tick can name it.
-func (m *Monitor) wireSockets(socks []sockstat.Socket, port uint16, limit int, p *port) []wire.Socket {
+// wireSockets sorts socks (which the caller owns) and renders at most
+// limit. It needs no lock. unowned lists the rendered sockets whose owner
+// is not known yet (nil without an owner pass).
+func (m *Monitor) wireSockets(socks []sockstat.Socket, port uint16, limit int) (out []wire.Socket, unowned []sockstat.Key) {
 	sortSockets(socks, port)
-	out := make([]wire.Socket, 0, min(len(socks), limit))
+	out = make([]wire.Socket, 0, min(len(socks), limit))
 	for i := range socks[:min(len(socks), limit)] {
-		out = append(out, toWireSocket(&socks[i], sockstat.SideOf(&socks[i], port), m.owners))
-		if p != nil {
-			m.noteUnowned(p, &socks[i], &out[len(out)-1])
+		w := toWireSocket(&socks[i], sockstat.SideOf(&socks[i], port), m.owners)
+		if m.owners != nil && w.Process == "" {
+			unowned = append(unowned, socks[i].Key())
 		}
+		out = append(out, w)
 	}
-	return out
+	return out, unowned
 }
 
 // Timeline copies out a watched port's timeline rows with seq > since (all
@@ -201,19 +203,31 @@ func (p *port) timeline(since uint64) wire.Timeline {
 	return toWireTimeline(p.num, p.base+seq0, p.base+last, t, cols)
 }
 
-// Subscribe encodes a wire.Snapshot of port (counts, sockets up to
-// wire.SnapshotLimit, the whole timeline) and calls fn with it while holding
-// the lock under which ticks are published. Inside fn the caller joins the
-// port's topic and queues the snapshot (hub.Join then Sub.Send): no tick can
-// be published between the snapshot and the join, so the subscriber receives
-// the snapshot at seq N followed by exactly the ticks N+1, N+2, ... fn must
-// not block and must not call the Monitor. Error: ErrNotWatched.
-func (m *Monitor) Subscribe(port uint16, fn func(snapshot []byte)) error {
+// Subscribe joins a subscriber to port's ticks and hands it a wire.Snapshot
+// (counts, sockets up to wire.SnapshotLimit, the whole timeline) that the
+// ticks continue without a gap or a duplicate.
+//
+// reserve is called under the lock under which ticks are published: there
+// the caller reserves its place in the port's topic (hub.Reserve), so every
+// later tick is held for it; reserve returns false when the subscriber is
+// already joined, and Subscribe then does nothing more. The state is copied
+// under the lock; the snapshot is rendered and encoded after releasing it
+// (a large one takes milliseconds the poll loop must not wait for), then
+// passed to fill (hub.Fill), which queues it ahead of the held ticks. So the
+// subscriber receives the snapshot at seq N followed by exactly the ticks
+// N+1, N+2, ... reserve must not block nor call the Monitor. When Subscribe
+// fails after reserve returned true, fill is not called and the caller
+// leaves the topic. Error: ErrNotWatched.
+func (m *Monitor) Subscribe(port uint16, reserve func() bool, fill func(snapshot []byte)) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	p := m.ports[port]
 	if p == nil {
+		m.mu.Unlock()
 		return errPort("subscribe to", port, ErrNotWatched)
+	}
+	if !reserve() {
+		m.mu.Unlock()
+		return nil
 	}
 	snap := wire.Snapshot{
 		Type:         wire.TypeSnapshot,
@@ -222,19 +236,43 @@ func (m *Monitor) Subscribe(port uint16, fn func(snapshot []byte)) error {
 		At:           unixMs(p.at),
 		Source:       m.source,
 		Counts:       p.tally.Counts(),
-		Sockets:      m.wireSockets(slices.Clone(p.cur.list), port, wire.SnapshotLimit, p),
 		SocketsTotal: len(p.cur.list),
 		Timeline:     p.timeline(0),
 	}
 	if len(p.holds) > 0 {
 		snap.Experiment = p.holds[0].owner
 	}
+	socks := slices.Clone(p.cur.list)
+	m.mu.Unlock()
+
+	var unowned []sockstat.Key
+	snap.Sockets, unowned = m.wireSockets(socks, port, wire.SnapshotLimit)
+	m.noteUnowned(p, unowned)
 	msg, err := json.Marshal(&snap)
 	if err != nil {
 		return errPort("encode snapshot of", port, err)
 	}
-	fn(msg)
+	fill(msg)
 	return nil
+}
+
+// noteUnowned remembers sockets a subscriber was shown without their owner,
+// so a later tick names it once the owner pass has (see ownersLearned).
+func (m *Monitor) noteUnowned(p *port, keys []sockstat.Key) {
+	if len(keys) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ports[p.num] != p {
+		return
+	}
+	for _, k := range keys {
+		if len(p.unowned) >= maxUnowned {
+			return
+		}
+		p.unowned[k] = struct{}{}
+	}
 }
 
 // SubscribePorts encodes the watched set as a wire.Ports message and calls
