@@ -8,9 +8,10 @@ GO      ?= go
 NPM     ?= npm
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 STATICCHECK_VERSION ?= v0.8.2
+TEST_TIMEOUT ?= 8m
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -36,7 +37,11 @@ deps: web-deps ## install test dependencies (npm packages; Debian chromium when 
 go-test: ## Go tests with -race
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
+	$(GO) test -count=10 -timeout 60m ./...
+	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/experiment/
 
 lint: ## staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...

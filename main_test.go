@@ -129,6 +129,8 @@ func TestFlagErrors(t *testing.T) {
 		"bad addr":           {"-addr", "9000"},
 		"unknown flag":       {"-bogus"},
 		"stray argument":     {"serve"},
+		"lab memory zero":    {"-lab-memory", "0"},
+		"lab memory huge":    {"-lab-memory", "99999999"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -40,6 +40,8 @@ const (
 	shutdownTimeout = 2 * time.Second // SIGINT/SIGTERM to exit
 	ownersEvery     = 5 * time.Second // background pid -> process name pass
 	readHeaderWait  = 5 * time.Second // slow-loris guard on the dashboard server
+	defaultLabMB    = experiment.DefaultFinishedBytes >> 20
+	maxLabMB        = 16 << 10 // -lab-memory: 16 GB
 )
 
 // usageError is a command-line mistake: exit status 2.
@@ -63,6 +65,7 @@ type serveOptions struct {
 	sampler  string
 	open     bool
 	version  bool
+	labMB    int // memory budget of the ended Lab runs kept, in MB
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -76,6 +79,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.history, "history", defaultHistory, "timeline kept per port")
 	fs.StringVar(&o.sampler, "sampler", "auto", "socket source: auto, netlink or gopsutil")
 	fs.BoolVar(&o.open, "open", false, "open the dashboard in the default browser")
+	fs.IntVar(&o.labMB, "lab-memory", defaultLabMB, "MB kept for ended Lab runs, all together (the oldest are forgotten first)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  connlab [flags]\n  connlab run PRESET [-set key=value ...] [-json]\n  connlab presets\n\nFlags:\n")
@@ -101,6 +105,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if o.history/o.interval > maxHistoryRows {
 		return o, &usageError{fmt.Sprintf("-history %s at -interval %s keeps %d rows per port; the limit is %d", o.history, o.interval, o.history/o.interval, maxHistoryRows)}
+	}
+	if o.labMB < 1 || o.labMB > maxLabMB {
+		return o, &usageError{fmt.Sprintf("-lab-memory %d: must be between 1 and %d (MB)", o.labMB, maxLabMB)}
 	}
 	ports, err := parsePortList(watch)
 	if err != nil {
@@ -186,7 +193,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{})
+	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
 	defer lab.Close() // stops every experiment and waits for it
 
 	addr := ln.Addr().String()

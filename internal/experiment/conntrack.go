@@ -61,6 +61,8 @@ type conn struct {
 	twNs   int64
 	twLeft time.Duration
 
+	portReused bool // a later conn of the run took the same client port
+
 	version    uint32 // bumped on every change above
 	pubVersion uint32 // version last published
 	pubReqs    int64  // requests last published
@@ -125,6 +127,10 @@ func (t *tracker) newConnLocked(port uint16) *conn {
 		if old.ended && t.byPort[old.port] == old {
 			delete(t.byPort, old.port)
 		}
+	}
+	if old := t.byPort[port]; old != nil {
+		old.portReused = true // its TIME_WAIT, if any, was taken over
+		old.version++
 	}
 	t.byPort[port] = c
 	t.markUsed(port)
@@ -481,6 +487,7 @@ func laneLocked(c *conn) wire.Lane {
 	if c.tw != 0 {
 		l.TimeWaitMs, l.TimeWaitLeftMs = msOf(c.twNs), float64(c.twLeft)/1e6
 	}
+	l.PortReused = c.portReused
 	return l
 }
 

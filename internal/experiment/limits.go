@@ -37,6 +37,13 @@ const (
 	batchInterval = 250 * time.Millisecond
 	// keepFinished is how many ended experiments the Manager remembers.
 	keepFinished = 32
+	// DefaultFinishedBytes bounds the memory of the ended experiments the
+	// Manager remembers, all together (the oldest are forgotten first).
+	DefaultFinishedBytes = 64 << 20
+	// finishedLanes and finishedLog bound the lanes and request-log lines
+	// an ended experiment keeps (its totals still count every one).
+	finishedLanes = 500
+	finishedLog   = 1000
 	// laneDetail is how many connections are kept in detail (lanes);
 	// older ones only count in the aggregates.
 	laneDetail = 2000

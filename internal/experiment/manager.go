@@ -29,6 +29,10 @@ type ManagerOptions struct {
 	// KeepFinished is how many ended experiments stay listed: keepFinished
 	// when zero.
 	KeepFinished int
+	// FinishedBytes bounds the memory all ended experiments keep together
+	// (their results: see run.freeze); the oldest are forgotten first.
+	// DefaultFinishedBytes when zero.
+	FinishedBytes int
 	// BatchInterval is how often a running experiment publishes an update:
 	// batchInterval when zero.
 	BatchInterval time.Duration
@@ -46,8 +50,10 @@ type Manager struct {
 	runs    map[string]*run
 	order   []string // ids, oldest first
 	running int      // started or starting, not ended
-	closed  bool
-	wg      sync.WaitGroup
+	// finishedBytes: what the ended runs in runs keep (see run.freeze).
+	finishedBytes int
+	closed        bool
+	wg            sync.WaitGroup
 }
 
 // NewManager returns a Manager that holds experiment ports through kernel
@@ -62,6 +68,9 @@ func NewManager(kernel Kernel, pub Publisher, log *slog.Logger, opts ManagerOpti
 	}
 	if opts.KeepFinished <= 0 {
 		opts.KeepFinished = keepFinished
+	}
+	if opts.FinishedBytes <= 0 {
+		opts.FinishedBytes = DefaultFinishedBytes
 	}
 	if opts.BatchInterval <= 0 {
 		opts.BatchInterval = batchInterval
@@ -137,7 +146,8 @@ func (m *Manager) Start(ctx context.Context, spec Spec) (string, error) {
 	go func() {
 		defer m.wg.Done()
 		r.execute()
-		m.ended(r)
+		size := r.freeze()
+		m.ended(r, size)
 	}()
 	return id, nil
 }
@@ -151,12 +161,14 @@ func (r *run) abandon() {
 	_ = r.ln.Close()
 }
 
-// ended accounts for a run that ended: it frees the run's slot, then marks
-// it done, and forgets the oldest ended runs.
-func (m *Manager) ended(r *run) {
+// ended accounts for a run that ended and kept size bytes: it frees the
+// run's slot, then marks it done, and forgets the oldest ended runs past
+// KeepFinished or past FinishedBytes all together.
+func (m *Manager) ended(r *run, size int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running--
+	m.finishedBytes += size
 	// Done only now: whoever Waits for this run can Start another at once.
 	close(r.done)
 	finished := 0
@@ -167,15 +179,25 @@ func (m *Manager) ended(r *run) {
 	}
 	keep := m.order[:0]
 	for _, id := range m.order {
-		r := m.runs[id]
-		if finished > m.opts.KeepFinished && isDone(r) {
+		old := m.runs[id]
+		// The run that just ended stays, whatever its size: its result is
+		// about to be asked for.
+		if old != r && isDone(old) && (finished > m.opts.KeepFinished || m.finishedBytes > m.opts.FinishedBytes) {
 			delete(m.runs, id)
 			finished--
+			m.finishedBytes -= old.size
 			continue
 		}
 		keep = append(keep, id)
 	}
 	m.order = keep
+}
+
+// FinishedBytes is the memory the ended experiments keep all together.
+func (m *Manager) FinishedBytes() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.finishedBytes
 }
 
 func isDone(r *run) bool {

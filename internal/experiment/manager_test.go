@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -351,5 +352,51 @@ func TestCloseProbe(t *testing.T) {
 	lanes, _ := tr.lanes()
 	if len(lanes) != 1 || lanes[0].End != "rst" || lanes[0].ResetBy != "client" || lanes[0].ServerSaw != "reset" {
 		t.Fatalf("lane %+v", lanes)
+	}
+}
+
+// TestFinishedRunsBounded: ended runs keep their result and let the rest go
+// (workers, buffers), and all of them together stay within FinishedBytes,
+// the oldest forgotten first (issue #6: 56 MB kept per run of 1000 workers).
+func TestFinishedRunsBounded(t *testing.T) {
+	const budget = 1 << 20
+	m := NewManager(nil, nil, testLog(), ManagerOptions{FinishedBytes: budget})
+	defer m.Close()
+	spec, err := Preset(PresetKeepaliveDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Concurrency, spec.Requests, spec.Observe = 1000, 1, 0
+	var ids []string
+	var largest int
+	for range 12 {
+		id, err := m.Start(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		if r := wait(t, m, id); r.Status != wire.ExpCompleted {
+			t.Fatalf("status %s (%s)", r.Status, r.Error)
+		}
+		r, _ := m.get(id)
+		largest = max(largest, r.size)
+		if got := m.FinishedBytes(); got > budget+largest {
+			t.Fatalf("finished runs keep %d bytes, budget %d (+ the last run, %d)", got, budget, largest)
+		}
+	}
+	// The latest run is always kept; the oldest went first.
+	if _, ok := m.Get(ids[len(ids)-1]); !ok {
+		t.Fatal("the run that just ended was forgotten")
+	}
+	if _, ok := m.Get(ids[0]); ok && m.FinishedBytes() > budget {
+		t.Fatal("the oldest run kept while over the budget")
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	t.Logf("after 12 runs of 1000 workers: %d finished bytes kept, heap %d MB", m.FinishedBytes(), ms.HeapAlloc>>20)
+	// Without freeze every run kept its 1000 workers (tens of MB each).
+	if ms.HeapAlloc > 64<<20 {
+		t.Fatalf("heap %d MB after the runs ended: finished runs hold more than their results", ms.HeapAlloc>>20)
 	}
 }

@@ -107,6 +107,9 @@ func (r *run) drainLocked() (lines []wire.RequestLine, dropped int) {
 func (r *run) publishBatch(final bool) {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
+	if r.final != nil {
+		return // frozen: the final update went out before
+	}
 	lines, skipped := r.drainLocked()
 	if r.pub == nil {
 		return
@@ -158,7 +161,12 @@ func (r *run) publishBatch(final bool) {
 func (r *run) snapshot(fn func([]byte)) error {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
-	snap := wire.ExpSnapshot{Type: wire.TypeExpSnapshot, ID: r.id, Seq: r.seq, Result: r.resultLocked(r.kseq)}
+	snap := wire.ExpSnapshot{Type: wire.TypeExpSnapshot, ID: r.id, Seq: r.seq}
+	if r.final != nil {
+		snap.Result = *r.final
+	} else {
+		snap.Result = r.resultLocked(r.kseq)
+	}
 	b, err := json.Marshal(&snap)
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"encoding/json"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/connlab/connlab/internal/wire"
@@ -19,8 +21,32 @@ type Summary = wire.ExpSummary
 func (r *run) result() *Result {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
+	if r.final != nil {
+		res := *r.final
+		return &res
+	}
 	res := r.resultLocked(^uint64(0))
 	return &res
+}
+
+// freeze keeps what an ended run is asked for, its final result with at most
+// finishedLanes lanes and finishedLog log lines, and lets everything else go:
+// the workers and their buffers, the tracker, the kernel rows, the server
+// and transport. It returns the bytes kept (the result's JSON size).
+func (r *run) freeze() int {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	res := r.resultLocked(^uint64(0))
+	res.Lanes = slices.Clone(res.Lanes[max(0, len(res.Lanes)-finishedLanes):])
+	res.Log = slices.Clone(res.Log[max(0, len(res.Log)-finishedLog):])
+	b, err := json.Marshal(&res)
+	r.final, r.size = &res, len(b)
+	if err != nil {
+		r.size = 1 << 20 // unknowable; count it as large
+	}
+	r.workers, r.tr, r.ks, r.srv = nil, nil, nil, nil
+	r.transport, r.dialer, r.reqLog, r.scratch, r.rawReq = nil, nil, nil, nil, nil
+	return r.size
 }
 
 // resultLocked builds the result with the kernel rows up to seq upTo.
@@ -54,6 +80,15 @@ func (r *run) resultLocked(upTo uint64) Result {
 
 // summary is the run's line in List.
 func (r *run) summary() Summary {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	if f := r.final; f != nil {
+		return Summary{
+			ID: f.ID, Preset: f.Preset, Port: f.Port, Status: f.Status, Error: f.Error,
+			StartedAt: f.StartedAt, StartedAtMs: f.StartedAtMs, Progress: f.Progress,
+			Requests: f.Requests.Total, Errors: f.Requests.Errors, Connections: f.Connections.Opened,
+		}
+	}
 	m := r.measure()
 	return Summary{
 		ID:          r.id,

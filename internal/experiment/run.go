@@ -50,7 +50,9 @@ type run struct {
 	workEnd time.Time
 	ended   time.Time
 
-	pubMu    sync.Mutex // serializes publishing and snapshots
+	pubMu    sync.Mutex // serializes publishing and snapshots; guards final and the parts freeze lets go
+	final    *Result    // set by freeze once the run ended: all that is kept
+	size     int        // bytes final holds (its JSON size, an estimate)
 	seq      uint64     // last update published
 	kseq     uint64     // last kernel row published
 	reqLog   *ring[wire.RequestLine]

@@ -269,6 +269,11 @@ type Lane struct {
 	TimeWait       string  `json:"timeWait,omitempty"`
 	TimeWaitMs     float64 `json:"timeWaitMs,omitempty"`
 	TimeWaitLeftMs float64 `json:"timeWaitLeftMs,omitempty"`
+	// PortReused: a later connection of this run took the same client port
+	// (Linux's tcp_tw_reuse lets a loopback connect take over a TIME_WAIT
+	// more than a second old), so the kernel may never have shown this
+	// connection's TIME_WAIT to a poll.
+	PortReused bool `json:"portReused,omitempty"`
 }
 
 // RequestLine is one request of the request log.

@@ -326,6 +326,8 @@ export interface Lane {
   /** When TIME_WAIT was first seen, and the countdown then: it lasts until timeWaitMs + timeWaitLeftMs. */
   timeWaitMs?: number;
   timeWaitLeftMs?: number;
+  /** A later connection of the run took this client port (tcp_tw_reuse): its TIME_WAIT may never have been polled. */
+  portReused?: boolean;
 }
 
 /** One request of the request log. */

@@ -45,8 +45,12 @@ func TestRunSmall(t *testing.T) {
 		}
 		rows++
 		method, onP := strings.TrimSpace(f[2]), strings.TrimSpace(f[7])
-		if onP != strconv.Itoa(2*portPairs+1) {
-			t.Errorf("%s saw %s sockets on P, want %d", method, onP, 2*portPairs+1)
+		// At least the population's: a kernel-picked P may also be the
+		// local port of another process's TIME_WAIT or client socket (a
+		// listener can bind a port that a finished connection still holds),
+		// so strangers can add to the count, never take from it.
+		if n, err := strconv.Atoi(onP); err != nil || n < 2*portPairs+1 {
+			t.Errorf("%s saw %s sockets on P, want at least %d", method, onP, 2*portPairs+1)
 		}
 		host, _ := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f[1]), ",", ""))
 		// Other processes come and go on a shared host: a wide range.
