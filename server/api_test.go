@@ -156,8 +156,8 @@ func TestPortLimit(t *testing.T) {
 
 func TestHealthzAndSystem(t *testing.T) {
 	e := newEnv(t)
-	var h map[string]string
-	if resp := e.do("GET", "/healthz", "", "", &h); resp.StatusCode != 200 || h["status"] != "ok" {
+	var h map[string]any
+	if resp := e.do("GET", "/healthz", "", "", &h); resp.StatusCode != 200 || h["status"] != "ok" || h["goroutines"] == nil {
 		t.Fatalf("healthz = %d %v", resp.StatusCode, h)
 	}
 	var sys wire.System

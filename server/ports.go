@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -15,8 +16,10 @@ import (
 	"github.com/connlab/connlab/internal/monitor"
 )
 
+// healthz says the server answers, with the sampler in use and the
+// process's goroutine count (make soak watches it for leaks).
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "source": s.cfg.Monitor.Source()})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "source": s.cfg.Monitor.Source(), "goroutines": runtime.NumGoroutine()})
 }
 
 func (s *Server) system(w http.ResponseWriter, _ *http.Request) {
