@@ -11,7 +11,7 @@ STATICCHECK_VERSION ?= v0.8.2
 TEST_TIMEOUT ?= 8m
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -38,6 +38,15 @@ go-test: ## Go tests with -race
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+FUZZTIME ?= 10s
+# package:target for every fuzz test
+FUZZ_TARGETS := ./internal/sockstat:FuzzParseDump ./server:FuzzAddPortBody ./server:FuzzWebsocketRequest \
+	./internal/experiment:FuzzSet ./internal/experiment:FuzzParseSpec ./internal/verdict:FuzzAnalyze
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s; FUZZTIME=60s for a real run)
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
 
 flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
 	$(GO) test -count=10 -timeout 60m ./...

@@ -28,7 +28,7 @@ const testPollInterval = 50 * time.Millisecond
 // env is a real connlab stack (kernel sampler, monitor, hub, server) behind
 // an httptest server on 127.0.0.1:0.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	ts  *httptest.Server
 	mon *monitor.Monitor
 	hub *hub.Hub
@@ -42,7 +42,7 @@ var testAssets = fstest.MapFS{
 	"robots.txt":              {Data: []byte("User-agent: *")},
 }
 
-func newEnv(t *testing.T, mutate ...func(*server.Config)) *env {
+func newEnv(t testing.TB, mutate ...func(*server.Config)) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sampler, err := sockstat.New(log, "auto")
@@ -119,7 +119,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 
 // listen opens a real listener on a kernel-picked loopback port that accepts
 // and holds connections until the test ends.
-func listen(t *testing.T) (port uint16, accepted <-chan net.Conn) {
+func listen(t testing.TB) (port uint16, accepted <-chan net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

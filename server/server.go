@@ -29,6 +29,7 @@ const (
 	wsMaxRequest = 4 << 10          // one browser -> server websocket message
 	wsMaxTopics  = 64               // subscriptions per websocket (ports and experiments)
 	wsHandshake  = 5 * time.Second  // websocket upgrade
+	wsMaxMessage = 300              // bytes of an error message sent over the websocket (it may quote the request)
 )
 
 // Monitor is what the server needs of the poll loop (internal/monitor).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,6 +220,9 @@ func (c *wsClient) dropTopic(topic string) {
 }
 
 func (c *wsClient) sendError(code, message, field string) {
+	if len(message) > wsMaxMessage {
+		message = strings.ToValidUTF8(message[:wsMaxMessage], "") + "…"
+	}
 	b, _ := json.Marshal(wire.ErrorMessage{Type: wire.TypeError, Error: wire.Error{Code: code, Message: message, Field: field}})
 	c.sub.Send(b)
 }
