@@ -1,0 +1,64 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/connlab/connlab/internal/sockstat"
+)
+
+// Change is what a poll found different for one socket (SourcePolls).
+type Change uint8
+
+// Changes between two polls.
+const (
+	Opened  Change = iota + 1 // a 4-tuple not seen at the previous poll
+	Changed                   // same 4-tuple, another state
+	Gone                      // no longer reported
+)
+
+// Poll applies one socket's change between two polls (SourcePolls). The
+// first poll's changes (everything is new) are the baseline and count
+// nothing: call EndPoll after each poll's changes.
+func (p *Port) Poll(at time.Time, ch Change, s *sockstat.Socket) {
+	if p.polls == 0 {
+		return
+	}
+	side, k, ok := p.sideOf(s.Local, s.Remote)
+	if !ok || s.State == sockstat.Listen {
+		return
+	}
+	c := p.conns[k]
+	if ch == Gone {
+		if c != nil {
+			c.live &^= bit(side)
+			if c.live == 0 {
+				delete(p.conns, k)
+			}
+		}
+		return
+	}
+	if c == nil {
+		// A new 4-tuple opened since the previous poll, unless it is
+		// already in TIME_WAIT (its opening was not seen).
+		c = p.follow(k, at, ch == Opened && s.State != sockstat.TimeWait)
+	}
+	c.live |= bit(side)
+	c.last = at
+	if s.State.Canonical() != sockstat.TimeWait {
+		return
+	}
+	// Newly in TIME_WAIT: this side closed first, or both did.
+	p.counts.timeWait(at, side)
+	switch {
+	case c.closer == None:
+		p.decide(c, closerOf(side), at)
+	case c.closer == closerOf(other(side)):
+		p.decide(c, Simultaneous, at)
+	}
+}
+
+// EndPoll ends one poll's changes.
+func (p *Port) EndPoll(at time.Time) {
+	p.polls++
+	p.sweep(at)
+}
