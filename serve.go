@@ -186,7 +186,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	h := hub.New(log)
 	owners := sockstat.NewOwners(log, ownersEvery)
-	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners}, log)
+	info := sysinfo.Read()
+	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts}, log)
 	for _, p := range o.watch {
 		if err := mon.Add(p); err != nil {
 			return fmt.Errorf("watch port %d: %w", p, err)
@@ -197,7 +198,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer lab.Close() // stops every experiment and waits for it
 
 	addr := ln.Addr().String()
-	info := sysinfo.Read()
 	system := func() wire.System { return systemInfo(info, sampler.Source(), o.interval) }
 	handler := server.New(server.Config{
 		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,

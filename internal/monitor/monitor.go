@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/connlab/connlab/internal/flow"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/timeline"
 	"github.com/connlab/connlab/internal/wire"
@@ -128,21 +129,25 @@ type Options struct {
 	// Owners names socket owners; nil leaves Process empty (except TIME_WAIT,
 	// always "kernel").
 	Owners Owners
+	// PortRange is the number of ephemeral ports (ip_local_port_range), for
+	// the exhaustion forecast of the flow figures; 0: unknown.
+	PortRange int
 }
 
 // Monitor polls the watched ports. Its methods are safe for concurrent use;
 // Run must be called once.
 type Monitor struct {
-	s        Sampler
-	pub      Publisher
-	aud      audience // nil: every tick is built
-	owners   Owners
-	log      *slog.Logger
-	interval time.Duration
-	capacity int // ring rows per port
-	maxPorts int
-	wake     chan struct{} // a port was added: poll now (buffered, 1)
-	running  atomic.Bool
+	s         Sampler
+	pub       Publisher
+	aud       audience // nil: every tick is built
+	owners    Owners
+	log       *slog.Logger
+	interval  time.Duration
+	capacity  int // ring rows per port
+	maxPorts  int
+	portRange int
+	wake      chan struct{} // a port was added: poll now (buffered, 1)
+	running   atomic.Bool
 
 	mu      sync.Mutex // guards the fields below and serializes publishing
 	ports   map[uint16]*port
@@ -169,6 +174,9 @@ type port struct {
 	// not resolved them yet); a tick reports each again once it resolves.
 	unowned map[sockstat.Key]struct{}
 	at      time.Time // time of the last poll
+	// flow follows the port's connections from open to close (fed by the
+	// poll's changes, or by kernel transitions).
+	flow *flow.Port
 
 	spare   *socketSet // poll: next poll's sockets are gathered here
 	changes []change   // poll
@@ -205,19 +213,20 @@ func New(s Sampler, pub Publisher, opts Options, log *slog.Logger) *Monitor {
 	}
 	aud, _ := pub.(audience)
 	return &Monitor{
-		s:        s,
-		pub:      pub,
-		aud:      aud,
-		owners:   opts.Owners,
-		log:      log,
-		interval: opts.Interval,
-		capacity: max(1, int(opts.History/opts.Interval)),
-		maxPorts: opts.MaxPorts,
-		wake:     make(chan struct{}, 1),
-		ports:    make(map[uint16]*port),
-		lastSeq:  make(map[uint16]uint64),
-		source:   s.Source(),
-		poller:   poller{byNum: make(map[uint16]*port)},
+		s:         s,
+		pub:       pub,
+		aud:       aud,
+		owners:    opts.Owners,
+		log:       log,
+		interval:  opts.Interval,
+		capacity:  max(1, int(opts.History/opts.Interval)),
+		maxPorts:  opts.MaxPorts,
+		portRange: opts.PortRange,
+		wake:      make(chan struct{}, 1),
+		ports:     make(map[uint16]*port),
+		lastSeq:   make(map[uint16]uint64),
+		source:    s.Source(),
+		poller:    poller{byNum: make(map[uint16]*port)},
 	}
 }
 
@@ -280,6 +289,7 @@ func (m *Monitor) newPort(num uint16) *port {
 		cur:     newSocketSet(),
 		spare:   newSocketSet(),
 		unowned: make(map[sockstat.Key]struct{}),
+		flow:    flow.New(num, flow.SourcePolls, time.Now()),
 		changes: make([]change, 0, 16),
 		tick: wire.Tick{
 			Type:    wire.TypeTick,

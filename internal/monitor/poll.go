@@ -2,9 +2,11 @@ package monitor
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"time"
 
+	"github.com/connlab/connlab/internal/flow"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/wire"
 )
@@ -105,14 +107,16 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 		t.Add(sockstat.SideOf(s, p.num), s.State)
 	}
 	listened := m.aud == nil || m.aud.Subscribers(p.topic) > 0
-	var total int
-	if listened {
-		p.changes, total = diff(p.cur, p.spare, p.changes[:0], wire.ChangesLimit)
+	// The flow counts from polls need every change, listened or not.
+	if listened || p.flow.Source() == flow.SourcePolls {
+		p.changes, _ = diff(p.cur, p.spare, p.changes[:0], math.MaxInt)
+		p.feedFlow(at)
 	}
+	total := len(p.changes)
 
 	tick := &p.tick
 	tick.Changes = tick.Changes[:0]
-	for _, c := range p.changes {
+	for _, c := range p.changes[:min(total, wire.ChangesLimit)] {
 		wc := wire.Change{Kind: c.Kind.String(), Socket: toWireSocket(c.Socket, sockstat.SideOf(c.Socket, p.num), m.owners)}
 		if c.Kind != Opened {
 			wc.From = c.From.String()
@@ -146,6 +150,7 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 	tick.At = at.UnixMilli()
 	t.fillCounts(&tick.Counts)
 	tick.Truncated = total > len(tick.Changes)
+	tick.Flow = m.flowOf(p, at)
 	msg, err := json.Marshal(tick)
 	clear(tick.Changes) // drop the strings until the next poll
 	tick.Changes = tick.Changes[:0]

@@ -138,7 +138,9 @@ func (m *Monitor) Status(port uint16) (wire.PortStatus, error) {
 	if p == nil {
 		return wire.PortStatus{}, errPort("status of", port, ErrNotWatched)
 	}
-	return m.status(p), nil
+	st := m.status(p)
+	st.Flow = m.flowOf(p, time.Now())
+	return st, nil
 }
 
 // status renders p; m.mu must be held.
@@ -238,6 +240,7 @@ func (m *Monitor) Subscribe(port uint16, reserve func() bool, fill func(snapshot
 		Counts:       p.tally.Counts(),
 		SocketsTotal: len(p.cur.list),
 		Timeline:     p.timeline(0),
+		Flow:         m.flowOf(p, time.Now()),
 	}
 	if len(p.holds) > 0 {
 		snap.Experiment = p.holds[0].owner

@@ -13,11 +13,21 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the
 
 func u32(v uint32) *uint32 { return &v }
 
+func f64(v float64) *float64 { return &v }
+
 // goldens are representative messages; their encoding is the contract with
 // the browser and with scripts (GET /api/..., connlab run -json).
 var goldens = map[string]any{
 	"port_status": PortStatus{Port: 8081, Source: "netlink", At: "2026-11-21T13:00:00.25Z",
 		Counts: Counts{Server: map[string]int{"ESTABLISHED": 3, "TIME_WAIT": 20, "LISTEN": 1}, Client: map[string]int{}}},
+	"port_status_flow": PortStatus{Port: 8081, Source: "netlink", At: "2026-11-21T13:00:00.25Z",
+		Counts: Counts{Server: map[string]int{"LISTEN": 1, "TIME_WAIT": 58}, Client: map[string]int{}},
+		Flow: &Flow{Source: "ebpf", Since: "2026-11-21T12:58:00Z",
+			Total: FlowCounts{Opened: 120, ClosedFirst: ClosedFirst{Server: 117, Client: 3}, Reset: 1, TimeWait: SidePair{Server: 116}},
+			Last60s: FlowWindow{FlowCounts: FlowCounts{Opened: 58, ClosedFirst: ClosedFirst{Server: 57, Client: 1}, TimeWait: SidePair{Server: 57}},
+				PerSec: 0.97, WindowSec: 60},
+			LifetimeMs: FlowLifetime{P50: f64(1.2), P99: f64(4.8), N: 58},
+			Forecast:   FlowForecast{TimeWaitSteady: SideFloat{Server: 57}}}},
 	"socket": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54722", Side: "server", State: "ESTABLISHED",
 		Timer: "keepalive", TimerMs: 14870, UID: 1000, Inode: 123456, PID: 4242, Process: "myservice", RTTMs: 0.031, Retrans: u32(0)},
 	"socket_time_wait": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54723", Side: "server", State: "TIME_WAIT",

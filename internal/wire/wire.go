@@ -41,6 +41,8 @@ type PortStatus struct {
 	Counts Counts `json:"counts"`
 	// Experiment is set when a Lab experiment watches this port (its id).
 	Experiment string `json:"experiment,omitempty"`
+	// Flow: the connection flow (GET /api/ports/{port} only, not lists).
+	Flow *Flow `json:"flow,omitempty"`
 }
 
 // Timeline is a run of the per-port ring: one row per poll. T holds the poll
@@ -106,6 +108,7 @@ type Snapshot struct {
 	SocketsTotal int      `json:"socketsTotal"`
 	Timeline     Timeline `json:"timeline"`
 	Experiment   string   `json:"experiment,omitempty"`
+	Flow         *Flow    `json:"flow,omitempty"`
 }
 
 // ChangesLimit caps the changes one tick carries; past it Truncated is set
@@ -122,6 +125,7 @@ type Tick struct {
 	Counts    Counts   `json:"counts"`
 	Changes   []Change `json:"changes"`
 	Truncated bool     `json:"truncated,omitempty"`
+	Flow      *Flow    `json:"flow,omitempty"`
 }
 
 // Ports is broadcast when the watched set changes.

@@ -40,6 +40,59 @@ export interface PortStatus {
   at: string;
   counts: Counts;
   experiment?: string;
+  /** The connection flow (GET /api/ports/{port} only, not lists). */
+  flow?: Flow;
+}
+
+/**
+ * A port's connection flow: who opens and who closes its connections. Source
+ * "ebpf" counts kernel state transitions (exact); "polls" what successive
+ * polls differ by (lower bounds; missing says what it cannot see).
+ */
+export interface Flow {
+  source: 'ebpf' | 'polls';
+  lowerBound: boolean;
+  missing?: string;
+  /** RFC3339: when watching began. */
+  since: string;
+  total: FlowCounts;
+  last60s: FlowWindow;
+  lifetimeMs: FlowLifetime;
+  forecast: FlowForecast;
+  untracked?: number;
+}
+
+export interface FlowCounts {
+  opened: number;
+  closedFirst: ClosedFirst;
+  reset: number;
+  /** This host's sockets, by side, that entered TIME_WAIT. */
+  timeWait: SidePair;
+}
+
+/** FlowCounts over the last windowSec seconds (60, less just after watching began). */
+export interface FlowWindow extends FlowCounts {
+  perSec: number;
+  windowSec: number;
+}
+
+/** Lifetime quantiles in ms of the connections that ended in the window; null when none or not measured. */
+export interface FlowLifetime {
+  p50: number | null;
+  p99: number | null;
+  n: number;
+}
+
+export interface FlowForecast {
+  /** TIME_WAIT each side holds in steady state at the window's close rate. */
+  timeWaitSteady: SideFloat;
+  /** Seconds until the client side runs out of ephemeral ports toward one destination; null: never at this rate. */
+  ephemeralExhaustSec: number | null;
+}
+
+export interface SideFloat {
+  server: number;
+  client: number;
 }
 
 /** A run of the per-port ring: columns per state, as long as t (Unix ms). */
@@ -85,6 +138,7 @@ export interface Snapshot {
   socketsTotal: number;
   timeline: Timeline;
   experiment?: string;
+  flow?: Flow;
 }
 
 export interface Tick {
@@ -96,6 +150,7 @@ export interface Tick {
   counts: Counts;
   changes: Change[] | null;
   truncated?: boolean;
+  flow?: Flow;
 }
 
 export interface PortsMessage {

@@ -1,0 +1,66 @@
+package wire
+
+// Flow is a watched port's connection flow: who opens and who closes its
+// connections, how often and for how long (GET /api/ports/{port} "flow",
+// snapshots and ticks). Source "ebpf" counts from the kernel's state
+// transitions, exact; "polls" from what successive polls differ by, where
+// every count is a lower bound (LowerBound) and lifetimes and resets are
+// not measured (Missing says so).
+type Flow struct {
+	Source     string `json:"source"` // "ebpf" | "polls"
+	LowerBound bool   `json:"lowerBound"`
+	// Missing says what the source cannot see ("" when nothing).
+	Missing string `json:"missing,omitempty"`
+	Since   string `json:"since"` // RFC3339: when watching began
+	// Total since watching began; Last60s over the last WindowSec seconds
+	// (60, or less just after watching began).
+	Total   FlowCounts `json:"total"`
+	Last60s FlowWindow `json:"last60s"`
+	// LifetimeMs of the connections that ended in the window.
+	LifetimeMs FlowLifetime `json:"lifetimeMs"`
+	Forecast   FlowForecast `json:"forecast"`
+	// Untracked: connections beyond the follow limit (counted as opened,
+	// their closes unseen).
+	Untracked int `json:"untracked,omitempty"`
+}
+
+// FlowCounts is what a span of time adds up to.
+type FlowCounts struct {
+	Opened      int         `json:"opened"`
+	ClosedFirst ClosedFirst `json:"closedFirst"`
+	Reset       int         `json:"reset"`
+	// TimeWait: this host's sockets, by side, that entered TIME_WAIT.
+	TimeWait SidePair `json:"timeWait"`
+}
+
+// FlowWindow is FlowCounts over the last minute, with the opening rate.
+type FlowWindow struct {
+	FlowCounts
+	PerSec    float64 `json:"perSec"`
+	WindowSec float64 `json:"windowSec"`
+}
+
+// FlowLifetime are lifetime quantiles in ms (null when none ended or the
+// source cannot tell) over N connections.
+type FlowLifetime struct {
+	P50 *float64 `json:"p50"`
+	P99 *float64 `json:"p99"`
+	N   int      `json:"n"`
+}
+
+// FlowForecast extrapolates the window's rates.
+type FlowForecast struct {
+	// TimeWaitSteady: TIME_WAIT sockets each side holds in steady state at
+	// the window's close rate (each lasts 60 s).
+	TimeWaitSteady SideFloat `json:"timeWaitSteady"`
+	// EphemeralExhaustSec: seconds until the client side has no ephemeral
+	// port left toward its busiest destination at this rate; null when
+	// this rate never exhausts the range.
+	EphemeralExhaustSec *float64 `json:"ephemeralExhaustSec"`
+}
+
+// SideFloat is a number per side.
+type SideFloat struct {
+	Server float64 `json:"server"`
+	Client float64 `json:"client"`
+}
