@@ -52,6 +52,7 @@ type kernelState struct {
 	kaPeak    [2]int
 	kaTotal   int // most keepalive timers at once, both sides
 	kaMin     [2]time.Duration
+	lastPoll  time.Time // time of the last poll observed
 	workEnd   time.Time // zero while the workload runs
 	twLastNZ  time.Time // last poll after workEnd with TIME_WAIT > 0
 	twDrained time.Time // first poll after that with none
@@ -115,6 +116,7 @@ func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.S
 
 	k.mu.Lock()
 	k.polls++
+	k.lastPoll = at
 	k.seq++
 	row.seq = k.seq
 	k.rows.push(row)
@@ -139,6 +141,13 @@ func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.S
 	k.mu.Unlock()
 
 	k.tr.attributeTimeWait(tws, int64(at.Sub(k.start)))
+}
+
+// polledSince reports whether a poll taken after t was observed.
+func (k *kernelState) polledSince(t time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lastPoll.After(t)
 }
 
 // workloadEnded starts the drain clock.

@@ -61,6 +61,9 @@ const (
 	restartDowntime = 300 * time.Millisecond
 	// relistenTimeout bounds the retries to listen again on the same port.
 	relistenTimeout = 5 * time.Second
+	// lastPollWait bounds the wait for a kernel poll after the workload
+	// and observe phases (a poll every 250 ms by default).
+	lastPollWait = 5 * time.Second
 	// teardownWait bounds the wait for every connection to be closed and its
 	// goroutines to be gone at the end of an experiment.
 	teardownWait = 5 * time.Second

@@ -168,6 +168,7 @@ func (r *run) execute() {
 	r.mu.Unlock()
 	r.ks.workloadEnded(now)
 	r.observeTail()
+	r.lastPoll()
 	rstop()
 	rg.Wait() // no restart may start a server after the teardown closed it
 
@@ -217,6 +218,20 @@ func (r *run) observeTail() {
 	select {
 	case <-r.ctx.Done():
 	case <-t.C:
+	}
+}
+
+// lastPoll waits, bounded, for a kernel poll taken after now, so that every
+// close of the run so far has its TIME_WAIT in the evidence before the
+// teardown freezes it (on a loaded machine polls come late). A stopped run
+// does not wait.
+func (r *run) lastPoll() {
+	if r.release == nil || r.ctx.Err() != nil {
+		return // no kernel, or stopped (shutting down: the polls may be over)
+	}
+	now := time.Now()
+	if !waitUntil(lastPollWait, func() bool { return r.ks.polledSince(now) }) {
+		r.log.Warn("experiment: no kernel poll after the workload; TIME_WAIT of the last closes may be missing", "waited", lastPollWait)
 	}
 }
 

@@ -16,6 +16,7 @@ type Port struct {
 	counts    counter
 	untracked int
 	lastSweep time.Time
+	ended     recent
 
 	polls int // polls ended (poll path): the first one is the baseline
 }
@@ -23,7 +24,7 @@ type Port struct {
 // New follows port num from now on, fed by source (SourceEBPF or
 // SourcePolls).
 func New(num uint16, source string, now time.Time) *Port {
-	return &Port{num: num, source: source, since: now, conns: make(map[key]*conn), lastSweep: now}
+	return &Port{num: num, source: source, since: now, conns: make(map[key]*conn), lastSweep: now, ended: newRecent()}
 }
 
 // Num is the port followed.
@@ -52,16 +53,23 @@ func (p *Port) Transition(t *Transition) {
 		return
 	}
 	c := p.conns[k]
+	late := false
+	if c == nil {
+		c = p.ended.get(k, t.At) // a late event of a connection that just ended
+		late = c != nil
+	}
 	if t.Reset != NoReset {
-		if c == nil {
-			c = p.follow(k, t.At, false)
+		// Only for a connection followed: an RST answering a segment of no
+		// connection (a refused dial, a stray) opened nothing and closed
+		// nothing.
+		if c != nil {
+			p.sawReset(c, side, t)
 		}
-		p.sawReset(c, side, t)
 		return
 	}
 	switch {
 	case t.New == sockstat.Established && (t.Old == sockstat.SynSent || t.Old == sockstat.SynRecv || t.Old == sockstat.NewSynRecv):
-		if c == nil {
+		if c == nil || late { // late: a new connection on the same 4-tuple
 			c = p.follow(k, t.At, true)
 		}
 		c.live |= bit(side)
@@ -175,12 +183,17 @@ func (p *Port) markReset(c *conn, at time.Time) {
 	}
 }
 
-// end forgets a connection whose sockets here are all closed.
+// end stops following a connection whose sockets here are all closed; it
+// stays at hand a moment for the events that come after (an RST's sender
+// learns it left after its peer has closed).
 func (p *Port) end(k key, c *conn, at time.Time) {
 	if !c.opened.IsZero() {
 		p.counts.lifetime(at, at.Sub(c.opened))
 	}
-	delete(p.conns, k)
+	if p.conns[k] == c {
+		delete(p.conns, k)
+		p.ended.add(k, c, at)
+	}
 }
 
 // sweep forgets, at most once a minute, connections silent for staleAfter.

@@ -71,8 +71,12 @@ func TestTransitions(t *testing.T) {
 			Client, 0, [3]int{0, 0, 1}, true},
 		{"simultaneous", append(open, ev{S, es, f1, 0, 5}, ev{C, es, f1, 0, 5.001}, ev{S, f1, cg, 0, 5.01}, ev{C, f1, cg, 0, 5.01}, ev{S, cg, cl, 0, 5.02}, ev{C, cg, cl, 0, 5.02}),
 			Simultaneous, 0, [3]int{0, 1, 1}, true},
-		{"client RST (linger 0)", append(open, ev{C, es, es, ResetSent, 5}, ev{C, es, cl, 0, 5.001}, ev{S, es, es, ResetReceived, 5.01}, ev{S, es, cl, 0, 5.02}),
+		// The order measured on loopback: the aborting socket's →CLOSE,
+		// the peer's reset and →CLOSE, then the sender's ResetSent.
+		{"client RST (linger 0)", append(open, ev{C, es, cl, 0, 5}, ev{S, es, es, ResetReceived, 5.01}, ev{S, es, cl, 0, 5.02}, ev{C, cl, cl, ResetSent, 5.03}),
 			Client, 1, [3]int{}, true},
+		{"server RST (linger 0)", append(open, ev{S, es, cl, 0, 5}, ev{C, es, es, ResetReceived, 5.01}, ev{C, es, cl, 0, 5.02}, ev{S, cl, cl, ResetSent, 5.03}),
+			Server, 1, [3]int{}, true},
 		{"server FIN then RST", append(open, ev{S, es, f1, 0, 5}, ev{C, es, cw, 0, 5.01}, ev{S, f1, f1, ResetSent, 5.23}, ev{S, f1, cl, 0, 5.24}, ev{C, cw, cw, ResetReceived, 5.25}, ev{C, cw, cl, 0, 5.26}),
 			Server, 1, [3]int{}, true},
 		{"abort without reset events", append(open, ev{S, es, cl, 0, 5}, ev{C, es, cl, 0, 5.1}),
@@ -115,6 +119,34 @@ func TestTransitions(t *testing.T) {
 				t.Errorf("%d connections still followed after both ends closed", p.Followed())
 			}
 		})
+	}
+}
+
+// TestRefusedDialCountsNothing: an RST answering a SYN opened and closed
+// nothing.
+func TestRefusedDialCountsNothing(t *testing.T) {
+	p := New(P, SourceEBPF, t0)
+	p.Transition(&Transition{At: t0, Local: srvA, Remote: cliA, Reset: ResetSent})
+	p.Transition(&Transition{At: t0, Local: cliA, Remote: srvA, Old: ss, New: cl})
+	p.Transition(&Transition{At: t0, Local: cliA, Remote: srvA, Old: ss, New: ss, Reset: ResetReceived})
+	if f := p.Figures(t0.Add(time.Second), Ephemeral{}); f.Total != (Counts{}) || p.Followed() != 0 {
+		t.Fatalf("counted %+v, following %d", f.Total, p.Followed())
+	}
+}
+
+// TestSameTupleAgain: a new connection on the 4-tuple of one that just
+// ended is a new connection, not a late event of the old one.
+func TestSameTupleAgain(t *testing.T) {
+	S, C := sockstat.Server, sockstat.Client
+	once := []ev{{C, ss, es, 0, 1}, {S, sr, es, 0, 1}, {S, es, f1, 0, 2}, {C, es, cw, 0, 2}, {S, f1, f2, 0, 2}, {C, cw, la, 0, 2}, {S, f2, cl, 0, 2}, {C, la, cl, 0, 2}}
+	again := make([]ev, len(once))
+	for i, e := range once {
+		e.ms += 100
+		again[i] = e
+	}
+	p := play(t, append(once, again...))
+	if f := p.Figures(t0.Add(time.Second), Ephemeral{}); f.Total.Opened != 2 || f.Total.ClosedFirst[Server] != 2 {
+		t.Fatalf("total %+v, want 2 opened, 2 closed first by the server", f.Total)
 	}
 }
 
