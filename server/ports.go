@@ -108,6 +108,22 @@ func (s *Server) getSockets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, socks)
 }
 
+// getVerdict answers the live Watch verdict of a port: who closes first,
+// where TIME_WAIT piles up and why, from its flow figures.
+func (s *Server) getVerdict(w http.ResponseWriter, r *http.Request) {
+	port, err := pathPort(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	fs, err := s.cfg.Monitor.Verdict(port)
+	if err != nil {
+		writeErr(w, monitorError(err, port))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"port": port, "findings": fs})
+}
+
 func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request) {
 	port, err := pathPort(r)
 	if err != nil {

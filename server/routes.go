@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/ports/{port}", s.deletePort)
 		r.Get("/ports/{port}/sockets", s.getSockets)
 		r.Get("/ports/{port}/timeline", s.getTimeline)
+		r.Get("/ports/{port}/verdict", s.getVerdict)
 		if s.cfg.Experiments != nil {
 			r.Get("/presets", s.listPresets)
 			r.Post("/experiments", s.startExperiment)

@@ -40,6 +40,7 @@ type Monitor interface {
 	Status(port uint16) (wire.PortStatus, error)
 	Sockets(port uint16) ([]wire.Socket, error)
 	Timeline(port uint16, since uint64) (wire.Timeline, error)
+	Verdict(port uint16) ([]wire.Finding, error)
 	Subscribe(port uint16, reserve func() bool, fill func(snapshot []byte)) error
 	SubscribePorts(fn func(ports []byte)) error
 	Source() string

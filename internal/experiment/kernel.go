@@ -33,13 +33,14 @@ type kRow struct {
 // kernelState is what the polls of the experiment's port showed. The
 // observer runs on the poll goroutine; readers take mu.
 type kernelState struct {
-	port   uint16
-	start  time.Time
-	tr     *tracker
-	source string
-	frozen atomic.Bool // the teardown began: its closes are not evidence
-	tws    []twSeen    // poll goroutine only: scratch
-	lastAt time.Time   // poll goroutine only: the previous poll
+	port    uint16
+	start   time.Time
+	tr      *tracker
+	source  string
+	frozen  atomic.Bool   // the teardown began: its closes are not evidence
+	tws     []twSeen      // poll goroutine only: scratch
+	lastAt  time.Time     // poll goroutine only: the previous poll
+	prevGap time.Duration // poll goroutine only: the gap before the previous poll
 
 	mu        sync.Mutex
 	polls     int
@@ -73,10 +74,15 @@ func (k *kernelState) observe(at time.Time, _ *monitor.Tally, socks []sockstat.S
 	tws := k.tws[:0]
 	// Only TIME_WAIT sockets that entered it since the previous poll need
 	// attributing: their timer shows (almost) the full 60 s. This keeps a
-	// poll cheap when hundreds of thousands sit in TIME_WAIT.
+	// poll cheap when hundreds of thousands sit in TIME_WAIT. at is taken
+	// when a sample returns, and a sample can take long on a loaded
+	// machine: a socket that entered TIME_WAIT while the previous sample
+	// ran was not in it, so the window reaches back one gap further.
 	fresh := time.Duration(0)
 	if !k.lastAt.IsZero() {
-		fresh = timeWaitLen - at.Sub(k.lastAt) - time.Second
+		gap := at.Sub(k.lastAt)
+		fresh = timeWaitLen - gap - k.prevGap - time.Second
+		k.prevGap = gap
 	}
 	k.lastAt = at
 	for i := range socks {

@@ -133,4 +133,7 @@ type Finding struct {
 	// Why explains the mechanism; Change says what to change.
 	Why    string `json:"why,omitempty"`
 	Change string `json:"change,omitempty"`
+	// Lab names the Lab preset that reproduces what the finding describes
+	// (Watch findings), "" when none.
+	Lab string `json:"lab,omitempty"`
 }

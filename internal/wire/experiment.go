@@ -224,6 +224,9 @@ type Finding struct {
 	Evidence []string `json:"evidence"`
 	Why      string   `json:"why,omitempty"`
 	Change   string   `json:"change,omitempty"`
+	// Lab: the Lab preset that reproduces what the finding describes
+	// (Watch findings), when there is one.
+	Lab string `json:"lab,omitempty"`
 }
 
 // Lane is one connection, for the swimlanes. Both ends live in the same

@@ -348,6 +348,8 @@ export interface Finding {
   evidence: string[];
   why?: string;
   change?: string;
+  /** The Lab preset that reproduces what the finding describes (Watch findings). */
+  lab?: string;
 }
 
 export type CloseSide = 'server' | 'client' | 'simultaneous';
