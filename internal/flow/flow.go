@@ -112,6 +112,10 @@ type Transition struct {
 	Local, Remote netip.AddrPort
 	Old, New      sockstat.State
 	Reset         Reset
+	// Pid and Comm name the process acting on the socket when the kernel
+	// knows it (Pid 0 otherwise); the figures ignore them, displays use them.
+	Pid  uint32
+	Comm string
 }
 
 // key identifies a connection whatever end reports it: both ends of a

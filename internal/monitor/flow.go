@@ -48,6 +48,8 @@ func (m *Monitor) flowOf(p *port, now time.Time) *wire.Flow {
 	}
 	if f.Source == flow.SourcePolls {
 		out.Missing = pollsMissing
+	} else if m.ev != nil {
+		out.LostEvents = m.ev.src.Lost()
 	}
 	if f.ExhaustSec >= 0 {
 		s := round2(f.ExhaustSec)

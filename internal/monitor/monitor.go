@@ -56,6 +56,11 @@ const (
 	maxUnowned = 4096
 	// errLogEvery is the least time between two log lines about sample errors.
 	errLogEvery = 10 * time.Second
+	// eventFlush is how often queued kernel transitions are applied and
+	// sent to subscribers (the ring buffer adds up to 5 ms before it).
+	eventFlush = 10 * time.Millisecond
+	// maxPendingEvents bounds the transitions queued between two flushes.
+	maxPendingEvents = 1 << 16
 )
 
 // Topics on which the monitor publishes.
@@ -132,6 +137,9 @@ type Options struct {
 	// PortRange is the number of ephemeral ports (ip_local_port_range), for
 	// the exhaustion forecast of the flow figures; 0: unknown.
 	PortRange int
+	// Events, when not nil, delivers kernel transitions: the ports' flows
+	// count from them (exact) instead of from polls (lower bounds).
+	Events Events
 }
 
 // Monitor polls the watched ports. Its methods are safe for concurrent use;
@@ -147,6 +155,7 @@ type Monitor struct {
 	maxPorts  int
 	portRange int
 	wake      chan struct{} // a port was added: poll now (buffered, 1)
+	ev        *events       // nil: no kernel transitions
 	running   atomic.Bool
 
 	mu      sync.Mutex // guards the fields below and serializes publishing
@@ -212,7 +221,12 @@ func New(s Sampler, pub Publisher, opts Options, log *slog.Logger) *Monitor {
 		opts.MaxPorts = DefaultMaxPorts
 	}
 	aud, _ := pub.(audience)
+	var ev *events
+	if opts.Events != nil {
+		ev = &events{src: opts.Events}
+	}
 	return &Monitor{
+		ev:        ev,
 		s:         s,
 		pub:       pub,
 		aud:       aud,
@@ -238,6 +252,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 		return errors.New("monitor: Run called while already running")
 	}
 	defer m.running.Store(false)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if m.ev != nil {
+		wg.Go(func() { m.runEvents(ctx) }) // stopped by ctx, waited for above
+	}
 	t := time.NewTicker(m.interval)
 	defer t.Stop()
 	m.poll()
@@ -289,7 +308,7 @@ func (m *Monitor) newPort(num uint16) *port {
 		cur:     newSocketSet(),
 		spare:   newSocketSet(),
 		unowned: make(map[sockstat.Key]struct{}),
-		flow:    flow.New(num, flow.SourcePolls, time.Now()),
+		flow:    flow.New(num, m.flowSource(), time.Now()),
 		changes: make([]change, 0, 16),
 		tick: wire.Tick{
 			Type:    wire.TypeTick,

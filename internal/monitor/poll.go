@@ -41,15 +41,18 @@ func (m *Monitor) poll() {
 		m.list = append(m.list, p)
 	}
 	m.mu.Unlock()
-	if len(m.list) == 0 {
-		return
-	}
 	slices.SortFunc(m.list, func(a, b *port) int { return int(a.num) - int(b.num) })
 	m.nums = m.nums[:0]
 	clear(m.byNum)
 	for _, p := range m.list {
 		m.nums = append(m.nums, p.num)
 		m.byNum[p.num] = p
+	}
+	if m.ev != nil {
+		m.setEventPorts(m.nums)
+	}
+	if len(m.list) == 0 {
+		return
 	}
 
 	buf, err := m.s.Sample(m.nums, m.buf[:0])

@@ -42,6 +42,9 @@ func (m *Monitor) Verdict(port uint16) ([]wire.Finding, error) {
 		ExhaustSec:           f.ExhaustSec,
 		PortRange:            m.portRange,
 	}
+	if f.Source == flow.SourceEBPF && m.ev != nil {
+		ev.LostEvents = m.ev.src.Lost()
+	}
 	m.mu.Unlock()
 	fs := verdict.Watch(ev)
 	out := make([]wire.Finding, len(fs))

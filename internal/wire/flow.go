@@ -22,6 +22,9 @@ type Flow struct {
 	// Untracked: connections beyond the follow limit (counted as opened,
 	// their closes unseen).
 	Untracked int `json:"untracked,omitempty"`
+	// LostEvents: kernel events dropped because the ring buffer was full
+	// (since connlab started, all ports): counts may be short by as much.
+	LostEvents uint64 `json:"lostEvents,omitempty"`
 }
 
 // FlowCounts is what a span of time adds up to.
@@ -63,4 +66,36 @@ type FlowForecast struct {
 type SideFloat struct {
 	Server float64 `json:"server"`
 	Client float64 `json:"client"`
+}
+
+// TypeTransitions is the type of a Transitions message.
+const TypeTransitions = "transitions"
+
+// TransitionsLimit caps the events one Transitions message carries; past
+// it Dropped counts the rest (the figures still count every one).
+const TransitionsLimit = 500
+
+// Transitions carries a watched port's kernel transitions as they happen
+// (eBPF source only), batched every few milliseconds, with the flow
+// figures after them. It is not part of the tick sequence.
+type Transitions struct {
+	Type    string            `json:"type"`
+	Port    uint16            `json:"port"`
+	Events  []TransitionEvent `json:"events"`
+	Dropped int               `json:"dropped,omitempty"`
+	Flow    *Flow             `json:"flow,omitempty"`
+}
+
+// TransitionEvent is one state change or reset of one socket of this host.
+type TransitionEvent struct {
+	At     float64 `json:"at"`   // Unix ms, with sub-millisecond fraction
+	Side   string  `json:"side"` // "server" | "client"
+	Local  string  `json:"local"`
+	Remote string  `json:"remote"`
+	From   string  `json:"from"` // state before ("" for a reset)
+	To     string  `json:"to"`   // state after ("" for a reset)
+	// Reset: "sent" or "received" for an RST, "" for a state change.
+	Reset   string `json:"reset,omitempty"`
+	PID     uint32 `json:"pid,omitempty"`
+	Process string `json:"process,omitempty"`
 }

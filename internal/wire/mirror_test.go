@@ -17,7 +17,7 @@ var mirrored = []any{
 	Error{}, ErrorBody{}, ErrorMessage{}, Request{}, System{},
 	ExperimentResult{}, ExpSummary{}, ExpProgress{}, ExpRequests{}, ClosedFirst{}, ExpConnections{},
 	SidePair{}, ExpKernel{}, ExpLatency{}, Finding{}, Lane{}, RequestLine{}, ExpSnapshot{}, ExpUpdate{},
-	Flow{}, FlowCounts{}, FlowWindow{}, FlowLifetime{}, FlowForecast{}, SideFloat{},
+	Flow{}, FlowCounts{}, FlowWindow{}, FlowLifetime{}, FlowForecast{}, SideFloat{}, Transitions{}, TransitionEvent{},
 }
 
 var (

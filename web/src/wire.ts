@@ -60,6 +60,32 @@ export interface Flow {
   lifetimeMs: FlowLifetime;
   forecast: FlowForecast;
   untracked?: number;
+  /** Kernel events dropped (ring buffer full): counts may be short by as much. */
+  lostEvents?: number;
+}
+
+/** A watched port's kernel transitions as they happen (eBPF source), batched every few ms; not part of the tick sequence. */
+export interface Transitions {
+  type: 'transitions';
+  port: number;
+  events: TransitionEvent[];
+  dropped?: number;
+  flow?: Flow;
+}
+
+/** One state change or reset of one socket of this host. */
+export interface TransitionEvent {
+  /** Unix ms with a sub-millisecond fraction. */
+  at: number;
+  side: Side;
+  local: string;
+  remote: string;
+  /** States before and after ("" for a reset). */
+  from: string;
+  to: string;
+  reset?: 'sent' | 'received';
+  pid?: number;
+  process?: string;
 }
 
 export interface FlowCounts {
