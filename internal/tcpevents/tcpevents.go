@@ -65,13 +65,18 @@ type Event struct {
 	Mono uint64
 	// At is Mono on the wall clock (offset measured at Open and every
 	// offsetRefresh while Run runs).
-	At   time.Time
+	At time.Time
+	// Kind says what happened. ResetSent fires once the RST has left: on
+	// loopback the peer's ResetReceived and its →CLOSE come first in time;
+	// the aborting socket's own →CLOSE (close with unread data, SO_LINGER
+	// 0) comes before all three.
 	Kind Kind
 	// Cookie is the kernel's socket cookie (bpf_get_socket_cookie, the
 	// value inet_diag reports as idiag_cookie): unique per boot, it joins
 	// the events of one socket, including the SYN_SENT event whose local
-	// port is still 0. A TIME_WAIT socket replacing a full one has its own
-	// cookie. 0 for an RST sent in reply to a segment that matched no socket.
+	// port is still 0. The TIME_WAIT mini-socket that replaces a closed
+	// socket inherits its cookie. 0 for an RST sent in reply to a segment
+	// that matched no socket.
 	Cookie uint64
 	// Local and Remote are the socket's own ends. IPv4-mapped IPv6 addresses
 	// (an AF_INET6 socket talking to an IPv4 peer, as a Go server on ":P"
@@ -88,14 +93,21 @@ type Event struct {
 	// 6.10+, "" elsewhere and for other kinds.
 	Reason string
 	// PidKnown says the task running when the event fired held the socket's
-	// lock: it is the process acting on this socket, through a syscall
-	// (connect → SYN_SENT, listen, close or shutdown → FIN_WAIT1 or
-	// LAST_ACK, close with unread data or SO_LINGER 0 → CLOSE and
-	// ResetSent) or while processing its socket's backlog. Transitions
-	// driven by incoming segments or timers (ESTABLISHED, CLOSE_WAIT,
-	// FIN_WAIT2, CLOSE after LAST_ACK, ResetReceived...) run in softirq on
-	// whatever task the CPU was running (on loopback, usually the peer): Pid
-	// and Comm are then zero and PidKnown false.
+	// lock (sk_lock.owned), so it is the process acting on this socket.
+	// Always true for what syscalls do: connect → SYN_SENT, listen →
+	// LISTEN, close or shutdown → FIN_WAIT1 or LAST_ACK, close with unread
+	// data or SO_LINGER 0 → CLOSE and its ResetSent, closing a listener.
+	// What segments and timers do runs in softirq, on whatever task the CPU
+	// was running (on loopback, usually the peer that sent the segment):
+	// then PidKnown is false and Pid and Comm are zero (typically
+	// CLOSE_WAIT, FIN_WAIT2, a new child's SYN_RECV and ESTABLISHED, resets
+	// from TIME_WAIT or from no socket). The exception: a segment arriving
+	// while the owner holds the lock waits in the socket's backlog and the
+	// owner handles it as it releases the lock, so PidKnown is true. On
+	// loopback that is common, since the peer's answer arrives during the
+	// syscall that provoked it: a client's SYN_SENT → ESTABLISHED inside
+	// connect(), LAST_ACK → CLOSE inside close(), a ResetReceived inside a
+	// write().
 	PidKnown bool
 	// Pid is the process id (thread group id) when PidKnown.
 	Pid uint32
