@@ -26,13 +26,13 @@ const minKernel = "5.12"
 func classify(op string, err error) error {
 	switch {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
-		return fmt.Errorf("%w: %s: %w (%s)", ErrUnavailable, op, err, permHint())
+		return fmt.Errorf("%w: %s: %s: %w", ErrUnavailable, permHint(), op, err)
 	case errors.Is(err, ebpf.ErrNotSupported):
-		return fmt.Errorf("%w: %s: kernel %s lacks a feature (needs %s or later): %w", ErrUnavailable, op, kernelRelease(), minKernel, err)
+		return fmt.Errorf("%w: kernel %s lacks a feature (needs %s or later): %s: %w", ErrUnavailable, kernelRelease(), minKernel, op, err)
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) && kernelOlderThan(5, 12) {
-		return fmt.Errorf("%w: %s: kernel %s is older than %s: %w", ErrUnavailable, op, kernelRelease(), minKernel, err)
+		return fmt.Errorf("%w: kernel %s is older than %s: %s: %w", ErrUnavailable, kernelRelease(), minKernel, op, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -61,7 +61,7 @@ func permHint() string {
 	if len(missing) == 0 {
 		return "has CAP_BPF and CAP_PERFMON; a security module may forbid eBPF"
 	}
-	return "needs root, or CAP_BPF and CAP_PERFMON (sudo setcap cap_bpf,cap_perfmon+ep on the binary); missing " + strings.Join(missing, " and ")
+	return "needs root, or CAP_BPF and CAP_PERFMON (sudo setcap cap_bpf,cap_perfmon+ep on the binary): missing " + strings.Join(missing, " and ")
 }
 
 func kernelRelease() string {
