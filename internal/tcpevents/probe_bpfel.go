@@ -31,16 +31,24 @@ type probeEvent struct {
 	Comm     [16]int8
 }
 
+type probePortSet struct {
+	_  structs.HostLayout
+	On [65536]uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	probeMapCounters        = "counters"
-	probeMapEvents          = "events"
-	probeMapPorts           = "ports"
-	probeProgOnReceiveReset = "on_receive_reset"
-	probeProgOnSendReset    = "on_send_reset"
-	probeProgOnSetState     = "on_set_state"
+	probeMapCounters           = "counters"
+	probeMapEvents             = "events"
+	probeMapPorts              = "ports"
+	probeProgOnReceiveReset    = "on_receive_reset"
+	probeProgOnSendReset       = "on_send_reset"
+	probeProgOnSetState        = "on_set_state"
+	probeVarLastWakeup         = "last_wakeup"
+	probeVarSendResetHasReason = "send_reset_has_reason"
+	probeVarWakeupNs           = "wakeup_ns"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -103,6 +111,9 @@ type probeMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeVariableSpecs struct {
+	LastWakeup         *ebpf.VariableSpec `ebpf:"last_wakeup"`
+	SendResetHasReason *ebpf.VariableSpec `ebpf:"send_reset_has_reason"`
+	WakeupNs           *ebpf.VariableSpec `ebpf:"wakeup_ns"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -142,6 +153,9 @@ func (m *probeMaps) Close() error {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeVariables struct {
+	LastWakeup         *ebpf.Variable `ebpf:"last_wakeup"`
+	SendResetHasReason *ebpf.Variable `ebpf:"send_reset_has_reason"`
+	WakeupNs           *ebpf.Variable `ebpf:"wakeup_ns"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

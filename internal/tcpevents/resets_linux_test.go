@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connlab/connlab/internal/sockstat"
 	"golang.org/x/sys/unix"
 )
 
@@ -234,4 +235,61 @@ func TestResetNoSocket(t *testing.T) {
 		t.Errorf("socketless RST: %s", describe(rst))
 	}
 	wantReason(t, s, rst, "NO_SOCKET")
+}
+
+// TestResetFromListener: a segment for a connection this host no longer
+// knows reaches the listener, which answers with an RST (the "server
+// restarted" reset). The server end vanishes silently here through
+// TCP_REPAIR (no FIN, no RST: it needs CAP_NET_ADMIN), then the client
+// writes. The RST event names the listener (its cookie and LISTEN state)
+// and the connection's 4-tuple, taken from the segment.
+func TestResetFromListener(t *testing.T) {
+	s := sharedSource(t)
+	ln := listen(t, "127.0.0.1:0")
+	if err := s.SetPorts([]uint16{portOf(ln)}); err != nil {
+		t.Fatal(err)
+	}
+	col := collect(t, s)
+	c := dial(t, ln, "")
+	rc, err := c.server.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_TCP, unix.TCP_REPAIR, 1) }); err != nil {
+		t.Fatal(err)
+	}
+	if serr != nil {
+		t.Skipf("TCP_REPAIR (needs CAP_NET_ADMIN): %v", serr)
+	}
+	if err := c.server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	col.waitFor(t, "the server socket gone", func(evs []Event) bool {
+		return endsWith(evs, c.sv, c.cl, "ESTABLISHED>CLOSE")
+	})
+	if _, err := c.client.Write([]byte("anyone there?")); err != nil {
+		t.Fatal(err)
+	}
+	col.waitFor(t, "the client reset", func(evs []Event) bool {
+		return endsWith(evs, c.cl, c.sv, "ESTABLISHED>CLOSE")
+	})
+	evs := col.events()
+	if got, want := steps(evs, c.cl, c.sv), join(openClient, []string{"rst-recv(ESTABLISHED)", "ESTABLISHED>CLOSE"}); !slices.Equal(got, want) {
+		t.Errorf("client:\n got %v\nwant %v", got, want)
+	}
+	server := socketEvents(evs, c.sv, c.cl)
+	var rst *Event
+	for _, e := range evs {
+		if e.Kind == ResetSent && e.Local == c.sv && e.Remote == c.cl {
+			rst = &e
+		}
+	}
+	if rst == nil {
+		t.Fatalf("no RST from the listener:\n%s", col.dump())
+	}
+	if rst.Old != sockstat.Listen || rst.Cookie == 0 || rst.Cookie == server[0].Cookie || rst.PidKnown {
+		t.Errorf("listener RST %s: want state LISTEN, the listener's own cookie (server socket's is %d), no process", describe(rst), server[0].Cookie)
+	}
+	wantReason(t, s, rst, "TCP_FLAGS") // Linux 6.18's name for "ACK to a listener"
 }

@@ -26,6 +26,8 @@ type Source struct {
 	objs  probeObjects
 	links []link.Link
 	rd    *ringbuf.Reader
+	// set is the ports map's single value, memory-mapped: one byte per port.
+	set *ebpf.Memory
 	// dec is used by Run only (one Run at a time).
 	dec     *decoder
 	running atomic.Bool
@@ -55,10 +57,25 @@ func Open(log *slog.Logger, cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("parse embedded eBPF object: %w", err)
 	}
 	spec.Maps[probeMapEvents].MaxEntries = uint32(ring)
+	if err := spec.Variables[probeVarWakeupNs].Set(uint64(wakeupBatch)); err != nil {
+		return nil, fmt.Errorf("configure eBPF program: %w", err)
+	}
+	// One parse of the kernel's BTF serves readKernelBTF and CO-RE.
+	cache := btf.NewCache()
+	kern := readKernelBTF(log, cache)
+	if kern.resetHasReason {
+		if err := spec.Variables[probeVarSendResetHasReason].Set(uint8(1)); err != nil {
+			return nil, fmt.Errorf("configure eBPF program: %w", err)
+		}
+	}
 
 	s := &Source{log: log, ports: map[uint16]struct{}{}}
-	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&s.objs, &ebpf.CollectionOptions{Cache: cache}); err != nil {
 		return nil, classify("load eBPF program", err)
+	}
+	if s.set, err = s.objs.Ports.Memory(); err != nil {
+		s.release()
+		return nil, classify("map the port set", err)
 	}
 	for _, p := range []*ebpf.Program{s.objs.OnSetState, s.objs.OnSendReset, s.objs.OnReceiveReset} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
@@ -72,7 +89,7 @@ func Open(log *slog.Logger, cfg Config) (*Source, error) {
 		s.release()
 		return nil, classify("open ring buffer", err)
 	}
-	s.dec = newDecoder(clockOffset(), resetReasons(log))
+	s.dec = newDecoder(clockOffset(), kern.resetReasons)
 	log.Debug("tcpevents: probe attached", "ring_bytes", ring, "kernel", kernelRelease())
 	return s, nil
 }
@@ -91,9 +108,6 @@ func (s *Source) SetPorts(ports []uint16) error {
 			want[p] = struct{}{}
 		}
 	}
-	if len(want) > MaxPorts {
-		return fmt.Errorf("tcpevents: %d ports, at most %d", len(want), MaxPorts)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -103,7 +117,7 @@ func (s *Source) SetPorts(ports []uint16) error {
 		if _, ok := want[p]; ok {
 			continue
 		}
-		if err := s.objs.Ports.Delete(p); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		if _, err := s.set.WriteAt([]byte{0}, int64(p)); err != nil {
 			return fmt.Errorf("unwatch port %d: %w", p, err)
 		}
 		delete(s.ports, p)
@@ -112,7 +126,7 @@ func (s *Source) SetPorts(ports []uint16) error {
 		if _, ok := s.ports[p]; ok {
 			continue
 		}
-		if err := s.objs.Ports.Put(p, uint8(1)); err != nil {
+		if _, err := s.set.WriteAt([]byte{1}, int64(p)); err != nil {
 			return fmt.Errorf("watch port %d: %w", p, err)
 		}
 		s.ports[p] = struct{}{}
@@ -167,14 +181,37 @@ func (s *Source) Run(ctx context.Context, fn func(*Event)) error {
 		rec        ringbuf.Record
 		ev         Event
 		lastOffset = time.Now()
+		// armed: a look is due at the read deadline; found: records came
+		// since it was set. See wakeupBatch: after finding records, Run
+		// looks again wakeupBatch later for those queued without a wake-up.
+		// It starts armed: records may have been queued without a wake-up
+		// just before it started (after an earlier Run, or Open).
+		armed, found = true, false
 	)
+	s.rd.SetDeadline(time.Now().Add(wakeupBatch))
+	defer s.rd.SetDeadline(time.Time{})
 	for ctx.Err() == nil {
 		err := s.rd.ReadInto(&rec)
 		if errors.Is(err, ringbuf.ErrFlushed) {
 			continue // ctx ended, or a wake-up left over from an earlier Run
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			armed = found
+			if armed {
+				s.rd.SetDeadline(time.Now().Add(wakeupBatch))
+			} else {
+				s.rd.SetDeadline(time.Time{})
+			}
+			found = false
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read ring buffer: %w", err)
+		}
+		found = true
+		if !armed {
+			armed = true
+			s.rd.SetDeadline(time.Now().Add(wakeupBatch))
 		}
 		if !s.dec.decode(rec.RawSample, &ev) {
 			if s.malformed.Add(1) == 1 {
@@ -250,28 +287,45 @@ func clockOffset() int64 {
 	return offset
 }
 
-// resetReasons names enum sk_rst_reason's values from the kernel's BTF (the
-// numbering changes between kernels), without the SK_RST_REASON_ prefix.
-// Kernels before 6.10 have no such enum: nil.
-func resetReasons(log *slog.Logger) []string {
-	spec, err := btf.LoadKernelSpec()
+// kernelBTF is what Open reads from the kernel's own BTF.
+type kernelBTF struct {
+	// resetHasReason: tcp_send_reset passes enum sk_rst_reason (6.10+).
+	resetHasReason bool
+	// resetReasons names enum sk_rst_reason's values (the numbering changes
+	// between kernels), without the SK_RST_REASON_ prefix.
+	resetReasons []string
+}
+
+// readKernelBTF finds the tcp_send_reset prototype and enum sk_rst_reason;
+// on kernels without them (before 6.10) the zero value.
+func readKernelBTF(log *slog.Logger, cache *btf.Cache) kernelBTF {
+	var k kernelBTF
+	spec, err := cache.Kernel()
 	if err != nil {
-		log.Debug("tcpevents: no kernel BTF for reset reasons", "err", err)
-		return nil
+		log.Debug("tcpevents: read kernel BTF", "err", err)
+		return k
+	}
+	var td *btf.Typedef
+	if err := spec.TypeByName("btf_trace_tcp_send_reset", &td); err == nil {
+		if ptr, ok := td.Type.(*btf.Pointer); ok {
+			if proto, ok := ptr.Target.(*btf.FuncProto); ok {
+				// (void *ctx, sk, skb, reason)
+				k.resetHasReason = len(proto.Params) >= 4
+			}
+		}
 	}
 	var e *btf.Enum
 	if err := spec.TypeByName("sk_rst_reason", &e); err != nil {
-		return nil
+		return k
 	}
-	var names []string
 	for _, v := range e.Values {
 		if v.Value > 1<<16 {
 			continue
 		}
-		for len(names) <= int(v.Value) {
-			names = append(names, "")
+		for len(k.resetReasons) <= int(v.Value) {
+			k.resetReasons = append(k.resetReasons, "")
 		}
-		names[v.Value] = strings.TrimPrefix(v.Name, "SK_RST_REASON_")
+		k.resetReasons[v.Value] = strings.TrimPrefix(v.Name, "SK_RST_REASON_")
 	}
-	return names
+	return k
 }

@@ -27,14 +27,18 @@ typedef __u32 __wsum;
 /* uapi constants (include/uapi/linux/bpf.h, socket.h, in.h, tcp_states.h):
  * ABI, stable across kernels. */
 enum {
-	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
+#define BPF_F_MMAPABLE (1U << 10)
+#define BPF_RB_NO_WAKEUP (1ULL << 0)
+#define BPF_RB_FORCE_WAKEUP (1ULL << 1)
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define TCP_TIME_WAIT 6
+#define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
 
 struct in6_addr {
@@ -76,11 +80,5 @@ struct sk_buff {
 	unsigned char *data;
 	__u16 network_header;
 } __attribute__((preserve_access_index));
-
-/* The third argument of tcp_send_reset since Linux 6.10; probe.c tests for
- * the type's existence before it reads that argument. */
-enum sk_rst_reason {
-	SK_RST_REASON_NOT_SPECIFIED = 0,
-};
 
 #endif

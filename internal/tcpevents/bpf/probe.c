@@ -8,8 +8,14 @@
 //   inet_sock_set_state(sk, oldstate, newstate)  every TCP state change
 //   tcp_send_reset(sk, skb[, reason])            this host sends an RST
 //   tcp_receive_reset(sk)                        a socket accepts an RST
-// A socket matches when its local or remote port is a key of the `ports`
+// A socket matches when its local or remote port is set in the `ports`
 // map, which user space updates as ports are watched and unwatched.
+//
+// Kernel structs are read by direct loads through the tracepoints' typed
+// arguments (the verifier makes them fault-safe; no helper call), CO-RE
+// relocated through the preserve_access_index types of kernel.h; the one
+// field beyond struct sock (inet_sport) and packet bytes go through
+// BPF_CORE_READ / bpf_probe_read_kernel.
 
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -17,8 +23,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 
-// Limits; user space may resize `events` before loading.
-#define MAX_PORTS 1024            // watched ports at most
+// Sizes; user space may resize `events` before loading.
+#define PORT_SPACE 65536          // one byte per TCP port in `ports`
 #define RING_BYTES (512 * 1024)   // default ring buffer size
 
 // Event kinds (tcpevents.Kind).
@@ -53,11 +59,21 @@ struct event {
 	char comm[16];   // comm of the current task (likewise)
 };
 
+// The watched ports: one byte per port, non-zero when watched. A single
+// array element, memory-mapped by user space, which flips bytes in place; a
+// lookup is inlined by the verifier, so a socket on no watched port costs
+// two loads here rather than two hash lookups (measured: 270 -> 150 ns per
+// call on this VM, empty program 80 ns).
+struct port_set {
+	__u8 on[PORT_SPACE];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_PORTS);
-	__type(key, __u16); // port, host order
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct port_set);
 } ports SEC(".maps");
 
 struct {
@@ -72,9 +88,33 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-static __always_inline int watched(__u16 port)
+// Wake-ups are batched: waking the reader costs more than the rest of an
+// event (on this VM 2.1 us per event with a wake-up each, 0.4 us without).
+// The first event after a quiet wakeup_ns wakes it at once; later ones ride
+// along, and the reader, once woken, looks again wakeup_ns after it last
+// found records (tcpevents.Run). So an event waits at most about wakeup_ns,
+// and an idle reader is never woken.
+volatile const __u64 wakeup_ns = 0; // set by user space before loading
+__u64 last_wakeup = 0;               // bpf_ktime_get_ns of the last wake-up
+
+static __always_inline __u64 wakeup_flags(__u64 now)
 {
-	return port != 0 && bpf_map_lookup_elem(&ports, &port) != 0;
+	if (now - last_wakeup < wakeup_ns)
+		return BPF_RB_NO_WAKEUP;
+	last_wakeup = now; // racy across CPUs: at worst both wake the reader
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline const struct port_set *port_set(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&ports, &zero);
+}
+
+// watched reports whether port (host order) is in the set; port 0 never is.
+static __always_inline int watched(const struct port_set *set, __u16 port)
+{
+	return port != 0 && set->on[port];
 }
 
 static __always_inline void count(__u32 idx)
@@ -110,12 +150,12 @@ static __always_inline void fill_sock(struct event *e, const struct sock *sk, __
 {
 	e->family = family;
 	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(e->saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 	} else {
-		__be32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__be32 a = sk->__sk_common.skc_rcv_saddr;
 		__builtin_memcpy(e->saddr, &a, 4);
-		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		a = sk->__sk_common.skc_daddr;
 		__builtin_memcpy(e->daddr, &a, 4);
 	}
 }
@@ -127,7 +167,7 @@ static __always_inline void fill_sock(struct event *e, const struct sock *sk, __
 // (on loopback: the peer that sent the segment), so pid and comm are left 0.
 static __always_inline void fill_task(struct event *e, const struct sock *sk)
 {
-	if (!BPF_CORE_READ(sk, sk_lock.owned))
+	if (!sk->sk_lock.owned)
 		return;
 	e->flags |= FLAG_PID_KNOWN;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
@@ -139,15 +179,16 @@ static __always_inline void fill_task(struct event *e, const struct sock *sk)
 static __always_inline int emit_sock(const struct sock *sk, __u8 kind, __u8 oldstate,
 				     __u8 newstate, __u16 reason, int full)
 {
-	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 sport = sk->__sk_common.skc_num;
 	// Entering CLOSE, a socket has already released its port (skc_num is 0,
 	// unless bind pinned it); a full socket still has it in inet_sport.
 	if (sport == 0 && full)
 		sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (!watched(sport) && !watched(dport))
+	__u16 dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	const struct port_set *set = port_set();
+	if (!set || (!watched(set, sport) && !watched(set, dport)))
 		return 0;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 
@@ -164,7 +205,7 @@ static __always_inline int emit_sock(const struct sock *sk, __u8 kind, __u8 olds
 	fill_sock(e, sk, family);
 	if (full)
 		fill_task(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags(e->mono));
 	return 0;
 }
 
@@ -172,23 +213,27 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	// The tracepoint also fires for other protocols (SCTP, MPTCP's own socket).
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	return emit_sock(sk, KIND_TRANSITION, oldstate, newstate, 0, 1);
 }
 
-// emit_skb handles an RST sent in reply to a segment that found no socket:
-// the 4-tuple comes from the segment, reversed (its destination is local).
-static __always_inline int emit_skb(const struct sk_buff *skb, __u16 reason)
+// emit_skb handles an RST sent in reply to a segment that found no socket,
+// or only a listener (sk: an ACK for a connection this host no longer
+// has, as after a server restart): the 4-tuple comes from the segment,
+// reversed (its destination is local).
+static __always_inline int emit_skb(const struct sk_buff *skb, const struct sock *sk,
+				    __u8 state, __u16 reason)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	unsigned char *head = skb->head;
+	unsigned char *data = skb->data;
+	__u16 nh = skb->network_header;
 	__be16 th[2]; // source, dest: the first 4 bytes of the TCP header at skb->data
 	if (bpf_probe_read_kernel(th, sizeof(th), data))
 		return 0;
 	__u16 sport = bpf_ntohs(th[1]), dport = bpf_ntohs(th[0]);
-	if (!watched(sport) && !watched(dport))
+	const struct port_set *set = port_set();
+	if (!set || (!watched(set, sport) && !watched(set, dport)))
 		return 0;
 	__u8 ver;
 	if (bpf_probe_read_kernel(&ver, 1, head + nh))
@@ -200,9 +245,13 @@ static __always_inline int emit_skb(const struct sk_buff *skb, __u16 reason)
 	struct event *e = reserve();
 	if (!e)
 		return 0;
+	if (sk)
+		e->cookie = bpf_get_socket_cookie((void *)sk);
 	e->sport = sport;
 	e->dport = dport;
 	e->kind = KIND_RESET_SENT;
+	e->oldstate = state;
+	e->newstate = state;
 	e->reason = reason;
 	if (ver == 6) {
 		e->family = AF_INET6;
@@ -213,21 +262,28 @@ static __always_inline int emit_skb(const struct sk_buff *skb, __u16 reason)
 		bpf_probe_read_kernel(e->daddr, 4, head + nh + 12); // iphdr.saddr
 		bpf_probe_read_kernel(e->saddr, 4, head + nh + 16); // iphdr.daddr
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flags(e->mono));
 	return 0;
 }
+
+// Set by user space before loading when tcp_send_reset has its third
+// argument, enum sk_rst_reason (Linux 6.10+), as the tracepoint's prototype
+// in the kernel's BTF says. A constant to the verifier: on older kernels it
+// drops the branch that reads ctx[2] and never rejects it.
+volatile const __u8 send_reset_has_reason = 0;
 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
 	__u16 reason = 0;
-	// Linux 6.10 added the reason argument; on older kernels this branch is
-	// dead after relocation and the verifier never sees the ctx[2] read.
-	if (bpf_core_type_exists(enum sk_rst_reason))
+	if (send_reset_has_reason)
 		reason = (__u16)ctx[2];
 	if (!sk)
-		return skb ? emit_skb(skb, reason) : 0;
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		return skb ? emit_skb(skb, 0, 0, reason) : 0;
+	__u8 state = sk->__sk_common.skc_state;
+	// A listener knows no peer: take the 4-tuple from the segment.
+	if (state == TCP_LISTEN && skb)
+		return emit_skb(skb, sk, state, reason);
 	int full = state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
 	return emit_sock(sk, KIND_RESET_SENT, state, state, reason, full);
 }
@@ -235,7 +291,7 @@ int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_receive_reset, const struct sock *sk)
 {
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = sk->__sk_common.skc_state;
 	return emit_sock(sk, KIND_RESET_RECEIVED, state, state, 0, 1);
 }
 
