@@ -50,6 +50,30 @@ func TestOpenCloseReleases(t *testing.T) {
 	}
 }
 
+// TestCloseDuringRun: Close wakes a Run blocked on the ring buffer, which
+// returns an error (it did not stop for its context).
+func TestCloseDuringRun(t *testing.T) {
+	s := openOrSkip(t, Config{})
+	done := make(chan error, 1)
+	running := make(chan struct{})
+	go func() { // ends when Close interrupts Run; the test waits for it
+		close(running)
+		done <- s.Run(context.Background(), func(*Event) {})
+	}()
+	<-running
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Run returned nil after Close; want an error")
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("Run still blocked %v after Close", waitLimit)
+	}
+}
+
 // TestRunStops: Run returns nil promptly when its context ends, refuses a
 // second concurrent Run, and can run again afterwards.
 func TestRunStops(t *testing.T) {

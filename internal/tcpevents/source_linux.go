@@ -147,10 +147,10 @@ func (s *Source) Ports() []uint16 {
 }
 
 // Run reads events until ctx ends (then it returns nil) and calls fn for
-// each, in the order the kernel committed them to the ring buffer (per CPU
-// in time order; across CPUs, sort by Mono if order matters). fn runs on
-// Run's goroutine and must not retain the *Event, which is reused. Close
-// while Run runs makes Run return an error.
+// each, in the order they were reserved in the ring buffer: time order, up
+// to the nanoseconds between reserving a record and reading the clock for
+// Mono on another CPU. fn runs on Run's goroutine and must not retain the
+// *Event, which is reused. Close while Run runs makes Run return an error.
 func (s *Source) Run(ctx context.Context, fn func(*Event)) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("tcpevents: Run called while already running")

@@ -11,7 +11,7 @@ import (
 // Limits and defaults.
 const (
 	// DefaultRingBytes is the ring buffer size when Config.RingBytes is 0:
-	// about 6,500 events (80 bytes plus an 8-byte header each) before Run
+	// about 5,900 events (80 bytes plus an 8-byte header each) before Run
 	// must have read some. It is charged to the memory cgroup.
 	DefaultRingBytes = 512 << 10
 	// wakeupBatch is how long events may wait in the ring buffer for the
