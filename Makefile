@@ -9,9 +9,15 @@ NPM     ?= npm
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 STATICCHECK_VERSION ?= v0.8.2
 TEST_TIMEOUT ?= 8m
+# eBPF objects (internal/tcpevents) are generated with Debian 12's clang 14
+# and libbpf 1.1 headers (gen.go names the same tools): another compiler
+# version would change the bytes.
+BPF_CLANG := clang-14
+BPF_STRIP := llvm-strip-14
+BPF_DEBS  := clang-14 llvm-14 libbpf-dev
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -22,7 +28,7 @@ run: ## start the dashboard on http://127.0.0.1:9000
 build: ## build ./bin/connlab (static, version stamped)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/connlab .
 
-test: deps go-test lint web-test check-assets e2e ## install what the tests need, then run every test
+test: deps go-test lint web-test check-assets check-ebpf e2e ## install what the tests need, then run every test
 	@echo "make test: all suites passed"
 
 deps: web-deps ## install test dependencies (npm packages; Debian chromium when root)
@@ -70,6 +76,22 @@ web-dev: ## Vite dev server with /api and /ws proxied to a running connlab
 check-assets: ## fail if rebuilding web/ changes the committed assets/
 	@if [ -f web/package.json ]; then cd web && $(NPM) run build >/dev/null; fi
 	@test -z "$$(git status --porcelain -- assets)" || { echo "assets/ is stale: run 'make web' and commit assets/"; git status --porcelain -- assets; exit 1; }
+
+deps-ebpf: ## install the eBPF generation toolchain (Debian clang-14, llvm-14, libbpf-dev) when root
+	@if command -v $(BPF_CLANG) >/dev/null && command -v $(BPF_STRIP) >/dev/null && [ -f /usr/include/bpf/bpf_helpers.h ]; then \
+		echo "eBPF toolchain: $$(command -v $(BPF_CLANG)), $$(command -v $(BPF_STRIP)), libbpf headers"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian $(BPF_DEBS) (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BPF_DEBS) >/dev/null; \
+	else \
+		echo "Regenerating the eBPF objects needs $(BPF_CLANG), $(BPF_STRIP) and the libbpf headers (Debian/Ubuntu: sudo apt-get install -y $(BPF_DEBS)). Building connlab does not: the objects are committed." >&2; exit 1; \
+	fi
+
+ebpf: deps-ebpf ## regenerate internal/tcpevents' eBPF objects from bpf/probe.c (bpf2go)
+	cd internal/tcpevents && $(GO) generate ./...
+
+check-ebpf: ebpf ## fail if regenerating the eBPF objects changes the committed ones
+	@test -z "$$(git status --porcelain -- internal/tcpevents)" || { echo "internal/tcpevents is stale or dirty: run 'make ebpf' and commit it"; git status --porcelain -- internal/tcpevents; exit 1; }
 
 e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
