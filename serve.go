@@ -187,7 +187,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	h := hub.New(log)
 	owners := sockstat.NewOwners(log, ownersEvery)
 	info := sysinfo.Read()
-	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts}, log)
+	mopts := monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts}
+	events, eventsNote := openEvents(log)
+	if events != nil {
+		defer events.Close()
+		mopts.Events = events
+	}
+	mon := monitor.New(sampler, h, mopts, log)
 	for _, p := range o.watch {
 		if err := mon.Add(p); err != nil {
 			return fmt.Errorf("watch port %d: %w", p, err)
@@ -198,7 +204,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer lab.Close() // stops every experiment and waits for it
 
 	addr := ln.Addr().String()
-	system := func() wire.System { return systemInfo(info, sampler.Source(), o.interval) }
+	system := func() wire.System {
+		sys := systemInfo(info, sampler.Source(), o.interval)
+		sys.Transitions, sys.TransitionsNote = "polls", eventsNote
+		if events != nil {
+			sys.Transitions = "ebpf"
+		}
+		return sys
+	}
 	handler := server.New(server.Config{
 		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
 		System: system, Version: version, Log: log,

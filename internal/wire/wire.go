@@ -176,4 +176,9 @@ type System struct {
 	Knobs map[string]string `json:"knobs"`
 	// EphemeralPorts is the size of ip_local_port_range (0 when unknown).
 	EphemeralPorts int `json:"ephemeralPorts"`
+	// Transitions is where Watch learns who opens and closes connections:
+	// "ebpf" (kernel transitions, exact) or "polls" (lower bounds);
+	// TransitionsNote says why eBPF is not in use.
+	Transitions     string `json:"transitions"`
+	TransitionsNote string `json:"transitionsNote,omitempty"`
 }

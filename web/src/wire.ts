@@ -224,6 +224,10 @@ export interface System {
   knobs: Record<string, string> | null;
   /** Size of ip_local_port_range (0 when unknown). */
   ephemeralPorts: number;
+  /** Where Watch learns who opens and closes connections: kernel transitions (exact) or polls (lower bounds). */
+  transitions: 'ebpf' | 'polls';
+  /** Why eBPF is not in use. */
+  transitionsNote?: string;
 }
 
 // ---- Lab experiments (internal/wire/experiment.go) ----
