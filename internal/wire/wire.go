@@ -172,4 +172,10 @@ type System struct {
 	Knobs map[string]string `json:"knobs"`
 	// EphemeralPorts is the size of ip_local_port_range (0 when unknown).
 	EphemeralPorts int `json:"ephemeralPorts"`
+	// UID is the effective user id connlab runs as (-1 on Windows).
+	UID int `json:"uid"`
+	// OwnersNote says why the process owning some sockets cannot be named
+	// (connlab is not root, or lacks ptrace access to some processes);
+	// absent when every owner can be named.
+	OwnersNote string `json:"ownersNote,omitempty"`
 }

@@ -143,6 +143,10 @@ export interface System {
   knobs: Record<string, string> | null;
   /** Size of ip_local_port_range (0 when unknown). */
   ephemeralPorts: number;
+  /** Effective uid connlab runs as (-1 on Windows). */
+  uid: number;
+  /** Why the process owning some sockets cannot be named (not root, or no ptrace access); absent when every owner can be. */
+  ownersNote?: string;
 }
 
 // ---- Lab experiments (internal/wire/experiment.go) ----
