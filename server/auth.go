@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,7 +22,8 @@ const tokenParam = "token"
 // (the startup URL; websocket clients that cannot set headers). A page GET
 // with a valid ?token= sets the cookie and redirects to the same URL without
 // it, so the token does not linger in the address bar, the history or a
-// Referer. Tokens are compared by their SHA-256 in constant time.
+// Referer (through a page of ours when the link was on another site: see
+// hop). Tokens are compared by their SHA-256 in constant time.
 type tokenGuard struct {
 	sum    [sha256.Size]byte
 	cookie string // cookie name: one per port, so two connlabs on one host keep theirs
@@ -85,15 +88,34 @@ func (s *Server) checkToken(next http.Handler) http.Handler {
 			}
 			http.SetCookie(w, &http.Cookie{Name: g.cookie, Value: q.Get(tokenParam), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, withoutToken(r.URL), http.StatusSeeOther)
+			to := withoutToken(r.URL)
+			if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+				hop(w, to)
+				return
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if !g.presented(r) {
-			unauthorized(w, "this connlab needs its access token: open the URL it printed at startup (http://HOST:PORT/?token=…), or send Authorization: Bearer <token>")
+			unauthorized(w, "this connlab needs its access token: open the URL it printed at startup (http://HOST:PORT/?token=...), or send the header Authorization: Bearer TOKEN")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hop answers a token URL reached from another site (a link in a chat or a
+// wiki) with a page that moves on to `to` itself. A browser does not send a
+// SameSite=Strict cookie on the redirect that ends a navigation started on
+// another site, so a 303 would land on a 401; a navigation started by this
+// page is same-site and carries it. A refresh of 0 s replaces the history
+// entry, as a redirect does; the link is for browsers that do not refresh.
+func hop(w http.ResponseWriter, to string) {
+	u := html.EscapeString(to)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=`+u+
+		`"><title>connlab</title><p><a href="`+u+`">Continue to connlab</a></p>`)
 }
 
 // unauthorized answers 401 in the one JSON error format. JSON, not an HTML

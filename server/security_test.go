@@ -141,8 +141,19 @@ func TestTokenURLSetsCookieAndRedirects(t *testing.T) {
 			t.Errorf("GET %s: the redirect still carries the token", path)
 		}
 	}
+	// A link on another site: a page of ours moves on (a 303 would lose the
+	// Strict cookie, see hop), with the cookie set all the same.
+	resp, body := send(t, e, "GET", "/lab?preset=x&token="+testToken, map[string]string{"Sec-Fetch-Site": "cross-site"})
+	if resp.StatusCode != 200 || !strings.Contains(body, `<meta http-equiv="refresh" content="0;url=/lab?preset=x">`) ||
+		!strings.Contains(resp.Header.Get("Set-Cookie"), "connlab_token_9000="+testToken) || strings.Contains(body, testToken) {
+		t.Errorf("cross-site token link = %d %q Set-Cookie %q, want 200, a refresh to /lab?preset=x and the cookie",
+			resp.StatusCode, body, resp.Header.Get("Set-Cookie"))
+	}
+	if resp, _ := send(t, e, "GET", "/?token="+testToken, map[string]string{"Sec-Fetch-Site": "none"}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("typed token URL (Sec-Fetch-Site: none) = %d, want 303", resp.StatusCode)
+	}
 	// The cookie alone opens the page afterwards.
-	resp, body := send(t, e, "GET", "/", map[string]string{"Cookie": "connlab_token_9000=" + testToken})
+	resp, body = send(t, e, "GET", "/", map[string]string{"Cookie": "connlab_token_9000=" + testToken})
 	if resp.StatusCode != 200 || !strings.Contains(body, "<title>connlab</title>") {
 		t.Fatalf("page with the cookie = %d %q", resp.StatusCode, body)
 	}
