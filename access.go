@@ -100,7 +100,8 @@ func announce(stdout, stderr io.Writer, addr string, a access, allowHosts []stri
 		shown = a.token
 	}
 	fmt.Fprintln(stdout, "Open the dashboard with its access token:")
-	for _, h := range urlHosts(addr, allowHosts) {
+	hosts := urlHosts(addr, allowHosts)
+	for _, h := range hosts {
 		fmt.Fprintf(stdout, "    http://%s/?token=%s\n", net.JoinHostPort(h, port), shown)
 	}
 	if a.exposed {
@@ -108,15 +109,15 @@ func announce(stdout, stderr io.Writer, addr string, a access, allowHosts []stri
 		if !a.generated {
 			origin = "from " + a.from
 		}
-		hosts := "Any Host header is accepted: add -allow-host NAME (repeatable) to keep the DNS-rebinding check on."
+		hostCheck := "Any Host header is accepted: add -allow-host NAME (repeatable) to keep the DNS-rebinding check on."
 		if len(allowHosts) > 0 {
-			hosts = "Host headers accepted: " + strings.Join(allowHosts, ", ") + ", localhost names and IP addresses."
+			hostCheck = "Host headers accepted: " + strings.Join(allowHosts, ", ") + ", localhost names and IP addresses."
 		}
 		fmt.Fprintf(stderr, "WARNING: connlab is reachable from the network on %s. Anyone who can reach this port and has the token "+
 			"can watch this host's sockets and run Lab experiments here. Every request but /healthz needs the token (%s). %s\n",
-			addr, origin, hosts)
+			addr, origin, hostCheck)
 	}
-	return "http://" + net.JoinHostPort(urlHosts(addr, allowHosts)[0], port) + "/?token=" + a.token
+	return "http://" + net.JoinHostPort(hosts[len(hosts)-1], port) + "/?token=" + a.token // 127.0.0.1 for a wildcard: -open is local
 }
 
 // urlHosts are the names to print in the startup URLs: the bound host, or

@@ -113,8 +113,8 @@ func TestAnnounce(t *testing.T) {
 		!strings.Contains(errOut.String(), "-allow-host") || !strings.Contains(errOut.String(), "-token or "+tokenEnv) {
 		t.Errorf("exposed warning:\n%s", errOut.String())
 	}
-	if !strings.HasSuffix(url, "/?token="+tok) {
-		t.Errorf("URL to open %q lacks the token", url)
+	if url != "http://127.0.0.1:9000/?token="+tok {
+		t.Errorf("URL to open %q, want the local one with the token", url)
 	}
 
 	out, errOut = syncBuffer{}, syncBuffer{}
