@@ -42,7 +42,7 @@ func runPresets(args []string, stdout, stderr io.Writer) error {
 		return flagErr(err)
 	}
 	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("presets takes no arguments, got %q", fs.Arg(0))}
+		return &usageError{fmt.Sprintf("presets takes no arguments, got %s", quoteArg(fs.Arg(0)))}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -97,18 +97,19 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
 		}
 	}
 	if fs.NArg() > 0 {
-		return o, &usageError{fmt.Sprintf("unexpected argument %q after the preset", fs.Arg(0))}
+		return o, &usageError{fmt.Sprintf("unexpected argument %s after the preset", quoteArg(fs.Arg(0)))}
 	}
 	if o.preset == "" {
 		return o, &usageError{"name a preset: connlab run PRESET (see connlab presets)"}
 	}
 	spec, err := experiment.Preset(o.preset)
 	if err != nil {
-		return o, &usageError{fmt.Sprintf("%v (presets: %s)", err, strings.Join(experiment.PresetNames(), ", "))}
+		// The Lab's error already lists the presets.
+		return o, &usageError{clipArgs(err.Error())}
 	}
 	for _, kv := range sets {
 		if err := experiment.SetPair(&spec, kv); err != nil {
-			return o, &usageError{"-set " + kv + ": " + err.Error()}
+			return o, &usageError{"-set " + quoteArg(kv) + ": " + clipArgs(err.Error())}
 		}
 	}
 	if err := spec.Validate(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,7 +18,20 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// childEnv, when set, makes this test binary run serveChild instead of the
+// tests: a connlab server in its own process, for tests that need one (a
+// process-wide limit such as RLIMIT_NOFILE must not constrain the test).
+const childEnv = "CONNLAB_TEST_CHILD"
+
+// serveChild is set by the files that use it (Linux only).
+var serveChild func() int
+
+func TestMain(m *testing.M) {
+	if serveChild != nil && os.Getenv(childEnv) != "" {
+		os.Exit(serveChild())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
 type syncBuffer struct {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/connlab/connlab/internal/connlimit"
 	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/monitor"
@@ -39,9 +41,28 @@ const (
 	maxWatchFlag    = 64              // ports in -watch, as the API's limit
 	shutdownTimeout = 2 * time.Second // SIGINT/SIGTERM to exit
 	ownersEvery     = 5 * time.Second // background pid -> process name pass
-	readHeaderWait  = 5 * time.Second // slow-loris guard on the dashboard server
 	defaultLabMB    = experiment.DefaultFinishedBytes >> 20
-	maxLabMB        = 16 << 10 // -lab-memory: 16 GB
+	maxLabMB        = 16 << 10        // -lab-memory: 16 GB
+	tokenEnv        = "CONNLAB_TOKEN" // environment variable holding the access token
+	tokenBytes      = 24              // random bytes of a generated token (192 bits, 32 URL-safe characters)
+	minTokenLen     = 16              // characters of a token given with -token or CONNLAB_TOKEN, at least
+	maxTokenLen     = 256             // and at most
+)
+
+// Limits of the dashboard's HTTP server. A websocket is exempt from the
+// timeouts once upgraded (gorilla clears the deadlines at the upgrade and
+// sets its own; a hijacked connection is not the server's to idle out).
+const (
+	readHeaderWait = 5 * time.Second  // request line and headers (slow-loris guard)
+	readWait       = 30 * time.Second // a whole request, body included (bodies are at most 64 KB)
+	writeWait      = 60 * time.Second // writing one response (a client that stops reading is let go)
+	idleWait       = 2 * time.Minute  // a keep-alive connection without a request is closed
+	maxHeaderBytes = 16 << 10         // request line and headers
+	maxHTTPConns   = 4096             // HTTP connections held at once; at the cap the longest idle one makes room
+	maxWebsockets  = 128              // websocket sessions at once; past it an upgrade gets 503
+	fdShareHTTP    = 2                // HTTP connections take at most 1/2 of the open-file limit...
+	fdShareWS      = 8                // ...websockets at most 1/8 (the rest: Lab experiments, netlink, files)
+	minConnCap     = 16               // floor of either cap, however low the limit
 )
 
 // usageError is a command-line mistake: exit status 2.
@@ -58,22 +79,28 @@ func exitCode(err error) int {
 }
 
 type serveOptions struct {
-	addr     string
-	watch    []uint16
-	interval time.Duration
-	history  time.Duration
-	sampler  string
-	open     bool
-	version  bool
-	labMB    int // memory budget of the ended Lab runs kept, in MB
+	addr       string
+	watch      []uint16
+	interval   time.Duration
+	history    time.Duration
+	sampler    string
+	open       bool
+	version    bool
+	token      string // from -token or CONNLAB_TOKEN; "" for none given
+	tokenFrom  string // "-token" or "CONNLAB_TOKEN"
+	allowHosts []string
+	labMB      int // memory budget of the ended Lab runs kept, in MB
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	var o serveOptions
 	var watch string
+	var hosts stringList
 	fs := flag.NewFlagSet("connlab", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", defaultAddr, "address to serve the dashboard on (host:port; a non-loopback host accepts any Host header)")
+	fs.StringVar(&o.addr, "addr", defaultAddr, "address to serve the dashboard on (host:port); a non-loopback address requires the access token (see -token)")
+	fs.StringVar(&o.token, "token", "", "access token every request but /healthz must present (default $"+tokenEnv+"; generated and printed when -addr is not loopback); 16-256 characters of A-Z a-z 0-9 - . _ ~")
+	fs.Var(&hosts, "allow-host", "a Host name the dashboard answers to besides localhost names (repeatable); with a non-loopback -addr it keeps the DNS-rebinding check on")
 	fs.StringVar(&watch, "watch", "", "ports to watch from the start, comma-separated (e.g. 8081,5432)")
 	fs.DurationVar(&o.interval, "interval", defaultInterval, "kernel poll interval (min 50ms)")
 	fs.DurationVar(&o.history, "history", defaultHistory, "timeline kept per port")
@@ -92,10 +119,26 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, &usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return o, &usageError{fmt.Sprintf("unexpected argument %q (commands: run, presets; see -h)", fs.Arg(0))}
+		return o, &usageError{fmt.Sprintf("unexpected argument %s (commands: run, presets; see -h)", quoteArg(fs.Arg(0)))}
 	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
-		return o, &usageError{fmt.Sprintf("-addr %q: want host:port, e.g. 127.0.0.1:9000", o.addr)}
+		return o, &usageError{fmt.Sprintf("-addr %s: want host:port, e.g. 127.0.0.1:9000", quoteArg(o.addr))}
+	}
+	o.tokenFrom = "-token"
+	if o.token == "" {
+		o.token, o.tokenFrom = os.Getenv(tokenEnv), tokenEnv
+	}
+	if o.token != "" {
+		if err := checkToken(o.token); err != nil {
+			return o, &usageError{o.tokenFrom + ": " + err.Error()}
+		}
+	}
+	for _, h := range hosts {
+		name, err := allowHost(h)
+		if err != nil {
+			return o, &usageError{"-allow-host " + quoteArg(h) + ": " + err.Error()}
+		}
+		o.allowHosts = append(o.allowHosts, name)
 	}
 	if err := checkPollFlags(o.interval, o.sampler); err != nil {
 		return o, err
@@ -127,7 +170,7 @@ func checkPollFlags(interval time.Duration, sampler string) error {
 	case "auto", "netlink", "gopsutil":
 		return nil
 	}
-	return &usageError{fmt.Sprintf("-sampler %q: want auto, netlink or gopsutil", sampler)}
+	return &usageError{fmt.Sprintf("-sampler %s: want auto, netlink or gopsutil", quoteArg(sampler))}
 }
 
 // parsePortList parses "8081,5432" (spaces allowed, duplicates folded).
@@ -141,7 +184,7 @@ func parsePortList(s string) ([]uint16, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%q is not a port (1-65535)", f)
+			return nil, fmt.Errorf("%s is not a port (1-65535)", quoteArg(f))
 		}
 		if !seen[uint16(n)] {
 			seen[uint16(n)] = true
@@ -169,14 +212,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	ln, err := net.Listen("tcp", o.addr)
+	fileLimit, err := connlimit.RaiseFileLimit()
+	if err != nil {
+		log.Warn("open-file limit", "err", err)
+	}
+	httpCap, wsCap := connCaps(fileLimit)
+	log.Info("connection caps", "openFileLimit", fileLimit, "httpConns", httpCap, "websockets", wsCap)
+
+	tcpLn, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return fmt.Errorf("address %s is already in use: stop what holds it or choose another with -addr (e.g. -addr 127.0.0.1:9001)", o.addr)
 		}
 		return fmt.Errorf("listen on %s (set with -addr): %w", o.addr, err)
 	}
+	ln := connlimit.New(tcpLn, connlimit.Options{MaxConns: httpCap, MaxHijacked: wsCap, Log: log})
 	defer ln.Close()
+	addr := ln.Addr().String()
+	acc, err := decideAccess(addr, o)
+	if err != nil {
+		return err
+	}
 
 	sampler, err := sockstat.New(log, o.sampler)
 	if err != nil {
@@ -203,7 +259,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
 	defer lab.Close() // stops every experiment and waits for it
 
-	addr := ln.Addr().String()
 	system := func() wire.System {
 		sys := systemInfo(info, sampler.Source(), o.interval)
 		sys.Transitions, sys.TransitionsNote = "polls", eventsNote
@@ -215,8 +270,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
 		System: system, Version: version, Log: log,
+		Token: acc.token, AllowHosts: o.allowHosts, MaxWebsockets: wsCap,
 	})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(handler, ln, log)
 	srv.RegisterOnShutdown(h.Close) // ends every websocket: hijacked conns are not Shutdown's
 	srv.RegisterOnShutdown(lab.Close)
 
@@ -235,8 +291,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	url := "http://" + addr
-	fmt.Fprintf(stdout, "connlab listening on %s\n", url)
+	url := announce(stdout, stderr, addr, acc, o.allowHosts)
 	if o.open {
 		openBrowser(log, url)
 	}
@@ -259,11 +314,37 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// newHTTPServer is the dashboard's http.Server: the limits above, and ln's
+// ConnState hook so the connection cap knows which connections are idle.
+func newHTTPServer(h http.Handler, ln *connlimit.Listener, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderWait,
+		ReadTimeout:       readWait,
+		WriteTimeout:      writeWait,
+		IdleTimeout:       idleWait,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         ln.ConnState,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// connCaps sizes the connection caps from the open-file limit (0: unknown).
+func connCaps(fileLimit uint64) (httpConns, websockets int) {
+	httpConns, websockets = maxHTTPConns, maxWebsockets
+	if fileLimit > 0 {
+		httpConns = int(min(uint64(httpConns), fileLimit/fdShareHTTP))
+		websockets = int(min(uint64(websockets), fileLimit/fdShareWS))
+	}
+	return max(httpConns, minConnCap), max(websockets, minConnCap)
+}
+
 func systemInfo(info sysinfo.Info, source string, interval time.Duration) wire.System {
 	return wire.System{
 		Source: source, SourceNote: sockstat.SourceNote(source, runtime.GOOS),
 		OS: info.OS, Arch: info.Arch, Kernel: info.Kernel, Go: runtime.Version(), Version: version,
 		IntervalMs: interval.Milliseconds(), Knobs: info.Knobs, EphemeralPorts: info.EphemeralPorts,
+		UID: info.UID, OwnersNote: info.OwnersNote,
 	}
 }
 

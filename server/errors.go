@@ -4,15 +4,21 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
+	"github.com/connlab/connlab/internal/clip"
 	"github.com/connlab/connlab/internal/wire"
+)
+
+// Limits of what an error message repeats of its input.
+const (
+	maxQuoted  = 200  // bytes of client input one quote in a message keeps
+	maxMessage = 1024 // bytes of a whole message or field name (a backstop)
 )
 
 // writeError is the one place HTTP errors are written:
 // {"error":{"code","message","field"}}.
 func writeError(w http.ResponseWriter, status int, code, message, field string) {
-	writeJSON(w, status, wire.ErrorBody{Error: wire.Error{Code: code, Message: message, Field: field}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.Error{Code: code, Message: clipIn(message, maxMessage), Field: clipIn(field, maxMessage)}})
 }
 
 // writeJSON writes v with status. Encoding errors can only come from the
@@ -48,4 +54,12 @@ func writeErr(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, "internal", err.Error(), "")
 }
 
-func quote(s string) string { return strconv.Quote(s) }
+// quote is s (client input) Go-quoted, cut to maxQuoted bytes.
+func quote(s string) string { return clip.Quote(s, maxQuoted) }
+
+// clipIn cuts client input repeated in a message to n bytes.
+func clipIn(s string, n int) string { return clip.String(s, n) }
+
+// clipQuotes shortens every quoted string in a message of another package
+// (the Lab's field errors quote the value they refuse) to maxQuoted bytes.
+func clipQuotes(msg string) string { return clip.Quotes(msg, maxQuoted) }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -19,6 +18,8 @@ type Experiments interface {
 	List() []wire.ExpSummary
 	Get(id string) (*wire.ExperimentResult, bool)
 	Stop(id string) error
+	// Wait blocks until the experiment has ended and freed its slot.
+	Wait(ctx context.Context, id string) (*wire.ExperimentResult, error)
 	Subscribe(id string, fn func(snapshot []byte)) error
 }
 
@@ -74,13 +75,26 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// stopExperiment stops a run and answers once its slot is free, so a POST
+// right after the answer cannot find the Lab full: 204. A run that takes
+// longer than stopWait to wind down gets 202 {"id","status":"stopping"}.
 func (s *Server) stopExperiment(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if err := s.cfg.Experiments.Stop(id); err != nil {
 		writeErr(w, experimentError(err, id))
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	ctx, cancel := context.WithTimeout(r.Context(), stopWait)
+	defer cancel()
+	_, err := s.cfg.Experiments.Wait(ctx, id)
+	switch {
+	case err == nil, errors.Is(err, experiment.ErrNotFound): // ended, and already forgotten
+		w.WriteHeader(http.StatusNoContent)
+	case ctx.Err() != nil:
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "stopping"})
+	default:
+		writeErr(w, experimentError(err, id))
+	}
 }
 
 // experimentError maps the Lab's errors to HTTP errors.
@@ -88,14 +102,14 @@ func experimentError(err error, id string) error {
 	var fe *experiment.FieldError
 	switch {
 	case errors.As(err, &fe):
-		field := fe.Field
+		field := clipIn(fe.Field, maxQuoted)
 		if field == "" {
 			field = "body"
 		}
-		return badField(field, "invalid_spec", fe.Message)
+		return badField(field, "invalid_spec", clipQuotes(fe.Message))
 	case errors.Is(err, experiment.ErrNotFound):
 		return &fieldError{status: http.StatusNotFound, code: "not_found", field: "id",
-			message: fmt.Sprintf("no experiment %q", id)}
+			message: "no experiment " + quote(id)}
 	case errors.Is(err, experiment.ErrBusy):
 		return &fieldError{status: http.StatusTooManyRequests, code: "too_many_experiments",
 			message: err.Error() + "; stop one first"}

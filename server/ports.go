@@ -46,7 +46,7 @@ func (s *Server) addPort(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c := req.Port[0]; c != '-' && (c < '0' || c > '9') {
-		writeErr(w, badField("port", "invalid_json", "port must be a number, e.g. {\"port\":8081}, got "+string(req.Port)))
+		writeErr(w, badField("port", "invalid_json", "port must be a number, e.g. {\"port\":8081}, got "+clipIn(string(req.Port), maxQuoted)))
 		return
 	}
 	port, err := parsePort(string(req.Port))
@@ -231,7 +231,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return badField("body", "invalid_json", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return badField(f, "unknown_field", "unknown field "+quote(f))
+			return badField(clipIn(f, maxQuoted), "unknown_field", "unknown field "+quote(f))
 		}
 		return badField("body", "invalid_json", err.Error())
 	}

@@ -10,11 +10,12 @@ import (
 // routes is every route in one place.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, s.checkHost)
+	// securityHeaders first: every answer below carries them, refusals included.
+	r.Use(securityHeaders, middleware.Recoverer, s.checkHost, s.checkToken)
 
 	r.Get("/healthz", s.healthz)
 	// The websocket lives outside the API group: no timeout applies to it.
-	r.Get("/ws", s.ws)
+	r.With(s.limitWebsockets).Get("/ws", s.ws)
 
 	r.Route("/api", func(r chi.Router) {
 		r.Use(middleware.Timeout(apiTimeout), jsonOnlyForWrites)
@@ -34,10 +35,10 @@ func (s *Server) routes() http.Handler {
 			r.Delete("/experiments/{id}", s.stopExperiment)
 		}
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, http.StatusNotFound, "not_found", "no API route "+r.Method+" "+r.URL.Path, "")
+			writeError(w, http.StatusNotFound, "not_found", "no API route "+clipIn(r.Method, maxQuoted)+" "+clipIn(r.URL.Path, maxQuoted), "")
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path, "")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", clipIn(r.Method, maxQuoted)+" is not allowed on "+clipIn(r.URL.Path, maxQuoted), "")
 		})
 	})
 

@@ -77,14 +77,26 @@ type Config struct {
 	WSQueue      int
 	WSQueueBytes int64
 	WSWriteWait  time.Duration
+	// Token, when not empty, is required of every request but /healthz: the
+	// cookie the page gets from ?token=, an "Authorization: Bearer" header,
+	// or ?token=. main sets it whenever the address is not loopback.
+	Token string
+	// AllowHosts are Host names accepted besides the localhost names; when
+	// the address is not loopback they turn the Host check back on.
+	AllowHosts []string
+	// MaxWebsockets caps the websocket sessions open at once (zero:
+	// maxWebsockets); past it an upgrade is refused with 503.
+	MaxWebsockets int
 }
 
 // Server is the http.Handler of connlab.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	hosts  hostPolicy
-	router http.Handler
+	cfg     Config
+	log     *slog.Logger
+	hosts   hostPolicy
+	token   *tokenGuard // nil: no token required
+	router  http.Handler
+	sockets wsSlots
 }
 
 // New builds the handler. It starts no goroutines; websocket pumps belong to
@@ -102,7 +114,10 @@ func New(cfg Config) *Server {
 	if cfg.WSWriteWait <= 0 {
 		cfg.WSWriteWait = wsWriteWait
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, hosts: newHostPolicy(cfg.Addr)}
+	if cfg.MaxWebsockets <= 0 {
+		cfg.MaxWebsockets = maxWebsockets
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, hosts: newHostPolicy(cfg.Addr, cfg.AllowHosts), token: newTokenGuard(cfg.Token, cfg.Addr)}
 	s.router = s.routes()
 	return s
 }

@@ -18,7 +18,7 @@ func (s *Server) spa() http.HandlerFunc {
 	index, _ := fs.ReadFile(s.cfg.Assets, "index.html")
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path, "")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", clipIn(r.Method, maxQuoted)+" is not allowed on "+clipIn(r.URL.Path, maxQuoted), "")
 			return
 		}
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")

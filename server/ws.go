@@ -164,7 +164,7 @@ func (c *wsClient) handle(req wire.Request) {
 		c.mu.Unlock()
 		c.srv.cfg.Hub.Leave(c.sub, topic)
 	default:
-		c.sendError("invalid_type", fmt.Sprintf("unknown request type %q: use subscribe or unsubscribe", req.Type), "type")
+		c.sendError("invalid_type", "unknown request type "+quote(req.Type)+": use subscribe or unsubscribe", "type")
 	}
 }
 

@@ -1,11 +1,13 @@
 // Package sysinfo reads what the host says about itself that shapes TCP
 // connection behaviour: OS, architecture, kernel release, and the kernel
 // knobs under /proc/sys (ephemeral port range, TIME_WAIT reuse, keepalive
-// timings, backlog limits). Off Linux the knobs are absent.
+// timings, backlog limits), and whether connlab may name the processes
+// owning other users' sockets. Off Linux the knobs are absent.
 package sysinfo
 
 import (
 	"io/fs"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,6 +23,12 @@ type Info struct {
 	// EphemeralPorts is how many local ports net.ipv4.ip_local_port_range
 	// offers outgoing connections (hi-lo+1), 0 when unknown.
 	EphemeralPorts int
+	// UID is the effective user id connlab runs as (-1 on Windows).
+	UID int
+	// OwnersNote says why the process owning some sockets cannot be named
+	// (not root, or root without ptrace access to some processes); "" when
+	// every owner can be.
+	OwnersNote string
 }
 
 // PortRange is the knob holding the ephemeral port range.
@@ -45,6 +53,8 @@ func Read() Info {
 		info.Knobs = readKnobs(fsys)
 	}
 	info.EphemeralPorts = ephemeralPorts(info.Knobs[PortRange])
+	info.UID = os.Geteuid()
+	info.OwnersNote = ownersNote()
 	return info
 }
 

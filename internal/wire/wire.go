@@ -181,4 +181,10 @@ type System struct {
 	// TransitionsNote says why eBPF is not in use.
 	Transitions     string `json:"transitions"`
 	TransitionsNote string `json:"transitionsNote,omitempty"`
+	// UID is the effective user id connlab runs as (-1 on Windows).
+	UID int `json:"uid"`
+	// OwnersNote says why the process owning some sockets cannot be named
+	// (connlab is not root, or lacks ptrace access to some processes);
+	// absent when every owner can be named.
+	OwnersNote string `json:"ownersNote,omitempty"`
 }

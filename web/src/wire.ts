@@ -228,6 +228,10 @@ export interface System {
   transitions: 'ebpf' | 'polls';
   /** Why eBPF is not in use. */
   transitionsNote?: string;
+  /** Effective uid connlab runs as (-1 on Windows). */
+  uid: number;
+  /** Why the process owning some sockets cannot be named (not root, or no ptrace access); absent when every owner can be. */
+  ownersNote?: string;
 }
 
 // ---- Lab experiments (internal/wire/experiment.go) ----
