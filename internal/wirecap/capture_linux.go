@@ -167,9 +167,12 @@ func (c *Capture) loop(ctx context.Context) error {
 	var last time.Time // when a packet was last read, once stopping
 	for {
 		if !stopping {
-			select {
-			case <-ctx.Done():
+			// A context that ended before Stop was seen wins: the capture
+			// did not run to Stop.
+			if ctx.Err() != nil {
 				return fmt.Errorf("capture ended before Stop: %w", context.Cause(ctx))
+			}
+			select {
 			case <-c.stop:
 				stopping = true
 				c.res.Stopped = c.stopAt

@@ -1,6 +1,7 @@
 package wirecap
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -443,5 +444,30 @@ func TestStartErrors(t *testing.T) {
 		if _, err := Start(t.Context(), o); err == nil || errors.Is(err, ErrNeedRoot) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestContextEndsCapture(t *testing.T) {
+	ln, ep := listen(t, "tcp4", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(t.Context())
+	c, err := Start(ctx, only1(ep))
+	if errors.Is(err, ErrNeedRoot) {
+		t.Skipf("no packet capture here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, srv := dialPair(t, ln, "tcp4")
+	finFirst(cli, srv, t)
+	cancel()
+	res, err := c.Stop()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Stop after the context ended: %v", err)
+	}
+	if res.Stopped.IsZero() || res.Quiet {
+		t.Fatalf("stopped %v, quiet %v", res.Stopped, res.Quiet)
+	}
+	if _, err := c.Stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second Stop: %v", err)
 	}
 }
