@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,16 @@ func TestFlowAndVerdict(t *testing.T) {
 	}
 	if len(v.Findings) == 0 || v.Findings[0].ID != "watch-closed-first" || !strings.Contains(v.Findings[0].Text, "The server closes first on 100% of connections (6 of 6") {
 		t.Fatalf("verdict %+v", v.Findings)
+	}
+	var cs wire.FlowConns
+	e.do("GET", "/api/ports/"+strconv.Itoa(int(port))+"/connections", "", "", &cs)
+	if len(cs.Connections) != n {
+		t.Fatalf("%d connections listed, want %d: %+v", len(cs.Connections), n, cs)
+	}
+	for _, c := range cs.Connections {
+		if c.ClosedFirst != "server" || c.Reset || !strings.HasSuffix(c.Server, ":"+strconv.Itoa(int(port))) || !slices.Contains(c.Here, "server") {
+			t.Fatalf("connection %+v, want closed first by the server, its server end here", c)
+		}
 	}
 	if resp := e.do("GET", "/api/ports/1/verdict", "", "", nil); resp.StatusCode != 404 {
 		t.Fatalf("verdict of a port not watched: %d, want 404", resp.StatusCode)

@@ -124,6 +124,22 @@ func (s *Server) getVerdict(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"port": port, "findings": fs})
 }
 
+// getConnections answers the most recent connections of a port that ended:
+// who closed each first, whether by RST, when.
+func (s *Server) getConnections(w http.ResponseWriter, r *http.Request) {
+	port, err := pathPort(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	cs, err := s.cfg.Monitor.Connections(port)
+	if err != nil {
+		writeErr(w, monitorError(err, port))
+		return
+	}
+	writeJSON(w, http.StatusOK, cs)
+}
+
 func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request) {
 	port, err := pathPort(r)
 	if err != nil {

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/ports/{port}/sockets", s.getSockets)
 		r.Get("/ports/{port}/timeline", s.getTimeline)
 		r.Get("/ports/{port}/verdict", s.getVerdict)
+		r.Get("/ports/{port}/connections", s.getConnections)
 		if s.cfg.Experiments != nil {
 			r.Get("/presets", s.listPresets)
 			r.Post("/experiments", s.startExperiment)

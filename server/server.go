@@ -41,6 +41,7 @@ type Monitor interface {
 	Sockets(port uint16) ([]wire.Socket, error)
 	Timeline(port uint16, since uint64) (wire.Timeline, error)
 	Verdict(port uint16) ([]wire.Finding, error)
+	Connections(port uint16) (wire.FlowConns, error)
 	Subscribe(port uint16, reserve func() bool, fill func(snapshot []byte)) error
 	SubscribePorts(fn func(ports []byte)) error
 	Source() string

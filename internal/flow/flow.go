@@ -50,6 +50,8 @@ const (
 	// staleAfter: a followed connection with no event for this long is
 	// forgotten (an event lost in a full ring buffer must not pin it).
 	staleAfter = 15 * time.Minute
+	// keepDone is how many ended connections are kept for display.
+	keepDone = 200
 )
 
 // Closer says which end of a connection closed first.
@@ -133,6 +135,8 @@ type conn struct {
 	opened  time.Time // zero when its opening was not seen
 	last    time.Time // last event
 	live    uint8     // bit per side whose socket is still open here
+	seen    uint8     // bit per side whose socket was seen here
+	listed  bool      // polls: already in the ended list
 	closer  Closer
 	active  uint8 // bit per side whose socket closed actively (ESTABLISHED -> FIN_WAIT1)
 	counted time.Time

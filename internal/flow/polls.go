@@ -32,6 +32,9 @@ func (p *Port) Poll(at time.Time, ch Change, s *sockstat.Socket) {
 		if c != nil {
 			c.live &^= bit(side)
 			if c.live == 0 {
+				if !c.listed {
+					p.done.add(Conn{Client: k.client, Server: k.server, Opened: c.opened, Ended: at, Closer: c.closer, Local: c.seen})
+				}
 				delete(p.conns, k)
 			}
 		}
@@ -43,6 +46,7 @@ func (p *Port) Poll(at time.Time, ch Change, s *sockstat.Socket) {
 		c = p.follow(k, at, ch == Opened && s.State != sockstat.TimeWait)
 	}
 	c.live |= bit(side)
+	c.seen |= bit(side)
 	c.last = at
 	if s.State.Canonical() != sockstat.TimeWait {
 		return
@@ -54,6 +58,14 @@ func (p *Port) Poll(at time.Time, ch Change, s *sockstat.Socket) {
 		p.decide(c, closerOf(side), at)
 	case c.closer == closerOf(other(side)):
 		p.decide(c, Simultaneous, at)
+	}
+	// Closed: listed now (its TIME_WAIT lasts a minute more). Both ends
+	// in TIME_WAIT in the same poll make one entry.
+	if !c.listed {
+		c.listed = true
+		p.done.add(Conn{Client: k.client, Server: k.server, Opened: c.opened, Ended: at, Closer: c.closer, Local: c.seen})
+	} else if c.closer == Simultaneous {
+		p.done.setLast(k, Simultaneous)
 	}
 }
 

@@ -54,4 +54,7 @@ func TestPolls(t *testing.T) {
 	if p.Followed() != 0 {
 		t.Fatalf("%d connections followed after every socket went", p.Followed())
 	}
+	if e := p.Ended(); len(e) != 3 || e[0].Closer != Server || e[2].Closer != Simultaneous {
+		t.Fatalf("ended %+v", e)
+	}
 }

@@ -17,6 +17,7 @@ type Port struct {
 	untracked int
 	lastSweep time.Time
 	ended     recent
+	done      *ring // the most recent connections that ended, for display
 
 	polls int // polls ended (poll path): the first one is the baseline
 }
@@ -24,7 +25,7 @@ type Port struct {
 // New follows port num from now on, fed by source (SourceEBPF or
 // SourcePolls).
 func New(num uint16, source string, now time.Time) *Port {
-	return &Port{num: num, source: source, since: now, conns: make(map[key]*conn), lastSweep: now, ended: newRecent()}
+	return &Port{num: num, source: source, since: now, conns: make(map[key]*conn), lastSweep: now, ended: newRecent(), done: newRing(keepDone)}
 }
 
 // Num is the port followed.
@@ -73,6 +74,7 @@ func (p *Port) Transition(t *Transition) {
 			c = p.follow(k, t.At, true)
 		}
 		c.live |= bit(side)
+		c.seen |= bit(side)
 		c.last = t.At
 	case t.Old == sockstat.Established && t.New == sockstat.FinWait1:
 		c = p.ensure(c, k, side, t.At)
@@ -126,6 +128,7 @@ func (p *Port) ensure(c *conn, k key, side sockstat.Side, at time.Time) *conn {
 		c = p.follow(k, at, false)
 	}
 	c.live |= bit(side)
+	c.seen |= bit(side)
 	c.last = at
 	return c
 }
@@ -190,6 +193,7 @@ func (p *Port) end(k key, c *conn, at time.Time) {
 	if !c.opened.IsZero() {
 		p.counts.lifetime(at, at.Sub(c.opened))
 	}
+	p.done.add(Conn{Client: k.client, Server: k.server, Opened: c.opened, Ended: at, Closer: c.closer, Reset: c.reset, Local: c.seen})
 	if p.conns[k] == c {
 		delete(p.conns, k)
 		p.ended.add(k, c, at)

@@ -118,6 +118,11 @@ func TestTransitions(t *testing.T) {
 			if p.Followed() != 0 {
 				t.Errorf("%d connections still followed after both ends closed", p.Followed())
 			}
+			ended := p.Ended()
+			if len(ended) != 1 || ended[0].Closer != tt.closer || ended[0].Reset != (tt.reset == 1) ||
+				ended[0].Opened.IsZero() == tt.lifetime || !ended[0].Here(sockstat.Server) || ended[0].Client != cliA {
+				t.Errorf("ended %+v", ended)
+			}
 		})
 	}
 }
@@ -256,5 +261,19 @@ func TestFollowLimit(t *testing.T) {
 	f := p.Figures(t0.Add(time.Second), Ephemeral{})
 	if p.Followed() != maxConns || f.Untracked != 10 || f.Total.Opened != maxConns+10 {
 		t.Fatalf("followed %d untracked %d opened %d", p.Followed(), f.Untracked, f.Total.Opened)
+	}
+}
+
+func TestEndedKeepsTheMostRecent(t *testing.T) {
+	p := New(P, SourceEBPF, t0)
+	for i := range keepDone + 5 {
+		cli := netip.AddrPortFrom(cliA.Addr(), uint16(20000+i))
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		p.Transition(&Transition{At: at, Local: cli, Remote: srvA, Old: ss, New: es})
+		p.Transition(&Transition{At: at, Local: cli, Remote: srvA, Old: es, New: cl})
+	}
+	e := p.Ended()
+	if len(e) != keepDone || e[0].Client.Port() != 20005 || e[len(e)-1].Client.Port() != uint16(20000+keepDone+4) {
+		t.Fatalf("%d ended, first %v last %v", len(e), e[0].Client, e[len(e)-1].Client)
 	}
 }

@@ -105,3 +105,37 @@ func msPtr(d time.Duration) *float64 {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// Connections lists the most recent connections of a watched port that
+// ended, oldest first. Error: ErrNotWatched.
+func (m *Monitor) Connections(port uint16) (wire.FlowConns, error) {
+	m.mu.Lock()
+	p := m.ports[port]
+	if p == nil {
+		m.mu.Unlock()
+		return wire.FlowConns{}, errPort("connections of", port, ErrNotWatched)
+	}
+	ended, source := p.flow.Ended(), p.flow.Source()
+	m.mu.Unlock()
+	out := wire.FlowConns{Port: port, Source: source, Connections: make([]wire.FlowConn, 0, len(ended))}
+	for i := range ended {
+		c := &ended[i]
+		fc := wire.FlowConn{
+			Client: c.Client.String(), Server: c.Server.String(), EndedMs: msOf(c.Ended),
+			ClosedFirst: c.Closer.String(), Reset: c.Reset, Here: []string{},
+		}
+		if !c.Opened.IsZero() {
+			v := msOf(c.Opened)
+			fc.OpenedMs = &v
+		}
+		for _, s := range []sockstat.Side{sockstat.Server, sockstat.Client} {
+			if c.Here(s) {
+				fc.Here = append(fc.Here, s.String())
+			}
+		}
+		out.Connections = append(out.Connections, fc)
+	}
+	return out, nil
+}
+
+func msOf(t time.Time) float64 { return float64(t.UnixNano()) / 1e6 }

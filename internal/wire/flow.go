@@ -99,3 +99,27 @@ type TransitionEvent struct {
 	PID     uint32 `json:"pid,omitempty"`
 	Process string `json:"process,omitempty"`
 }
+
+// FlowConn is one connection of a watched port that ended, as the flow saw
+// it (GET /api/ports/{port}/connections).
+type FlowConn struct {
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// OpenedMs is null when the opening was not seen (before watching
+	// began, or between two polls).
+	OpenedMs *float64 `json:"openedMs"`
+	EndedMs  float64  `json:"endedMs"` // Unix ms
+	// ClosedFirst: "server", "client", "simultaneous" or "" (unknown).
+	ClosedFirst string `json:"closedFirst"`
+	Reset       bool   `json:"reset"`
+	// Here: the ends that are sockets of this host ("server", "client").
+	Here []string `json:"here"`
+}
+
+// FlowConns answers GET /api/ports/{port}/connections: the most recent
+// connections that ended, oldest first.
+type FlowConns struct {
+	Port        uint16     `json:"port"`
+	Source      string     `json:"source"`
+	Connections []FlowConn `json:"connections"`
+}

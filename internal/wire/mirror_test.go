@@ -17,7 +17,7 @@ var mirrored = []any{
 	Error{}, ErrorBody{}, ErrorMessage{}, Request{}, System{},
 	ExperimentResult{}, ExpSummary{}, ExpProgress{}, ExpRequests{}, ClosedFirst{}, ExpConnections{},
 	SidePair{}, ExpKernel{}, ExpLatency{}, Finding{}, Lane{}, RequestLine{}, ExpSnapshot{}, ExpUpdate{},
-	Flow{}, FlowCounts{}, FlowWindow{}, FlowLifetime{}, FlowForecast{}, SideFloat{}, Transitions{}, TransitionEvent{},
+	Flow{}, FlowCounts{}, FlowWindow{}, FlowLifetime{}, FlowForecast{}, SideFloat{}, Transitions{}, TransitionEvent{}, FlowConn{}, FlowConns{},
 }
 
 var (

@@ -88,6 +88,26 @@ export interface TransitionEvent {
   process?: string;
 }
 
+/** One connection of a watched port that ended, as the flow saw it. */
+export interface FlowConn {
+  client: string;
+  server: string;
+  /** Unix ms; null when the opening was not seen. */
+  openedMs: number | null;
+  endedMs: number;
+  closedFirst: '' | 'server' | 'client' | 'simultaneous';
+  reset: boolean;
+  /** The ends that are sockets of this host. */
+  here: Side[];
+}
+
+/** GET /api/ports/{port}/connections: the most recent connections that ended, oldest first. */
+export interface FlowConns {
+  port: number;
+  source: 'ebpf' | 'polls';
+  connections: FlowConn[];
+}
+
 export interface FlowCounts {
   opened: number;
   closedFirst: ClosedFirst;
