@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 	if serveChild != nil && os.Getenv(childEnv) != "" {
 		os.Exit(serveChild())
 	}
+	// The seed's programs run as this test binary re-executed (seed_test.go).
+	if role := os.Getenv(seedRoleEnv); role != "" {
+		os.Exit(seedMain(role, os.Args[1:]))
+	}
 	goleak.VerifyTestMain(m)
 }
 
