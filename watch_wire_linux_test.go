@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/connlab/connlab/internal/tcpevents"
-	"github.com/connlab/connlab/internal/wirecap"
 	"github.com/connlab/connlab/internal/wire"
+	"github.com/connlab/connlab/internal/wirecap"
 )
 
 // TestWatchAgainstTheWire runs the seed's server and clients as their own
