@@ -28,6 +28,11 @@ var goldens = map[string]any{
 				PerSec: 0.97, WindowSec: 60},
 			LifetimeMs: FlowLifetime{P50: f64(1.2), P99: f64(4.8), N: 58},
 			Forecast:   FlowForecast{TimeWaitSteady: SideFloat{Server: 57}}}},
+	"transitions": Transitions{Type: TypeTransitions, Port: 8081, Events: []TransitionEvent{
+		{At: 1795352400250.125, Side: "server", Local: "127.0.0.1:8081", Remote: "127.0.0.1:54722", From: "ESTABLISHED", To: "FIN_WAIT1", PID: 4242, Process: "myservice"},
+		{At: 1795352400250.25, Side: "client", Local: "127.0.0.1:54722", Remote: "127.0.0.1:8081", Reset: "received"}}},
+	"flow_conns": FlowConns{Port: 8081, Source: "ebpf", Connections: []FlowConn{
+		{Client: "127.0.0.1:54722", Server: "127.0.0.1:8081", OpenedMs: f64(1795352400249.5), EndedMs: 1795352400250.75, ClosedFirst: "server", Here: []string{"server", "client"}}}},
 	"socket": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54722", Side: "server", State: "ESTABLISHED",
 		Timer: "keepalive", TimerMs: 14870, UID: 1000, Inode: 123456, PID: 4242, Process: "myservice", RTTMs: 0.031, Retrans: u32(0)},
 	"socket_time_wait": Socket{Local: "127.0.0.1:8081", Remote: "127.0.0.1:54723", Side: "server", State: "TIME_WAIT",
