@@ -19,6 +19,7 @@ import (
 
 	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/metrics"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/sysinfo"
@@ -187,7 +188,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	h := hub.New(log)
 	owners := sockstat.NewOwners(log, ownersEvery)
 	info := sysinfo.Read()
-	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts}, log)
+	polls := metrics.NewPolls()
+	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts, OnPoll: polls.Observe}, log)
 	for _, p := range o.watch {
 		if err := mon.Add(p); err != nil {
 			return fmt.Errorf("watch port %d: %w", p, err)
@@ -197,11 +199,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
 	defer lab.Close() // stops every experiment and waits for it
 
+	met, err := metrics.New(metrics.Config{Ports: mon, Viewers: h, Lab: lab, Polls: polls, Version: version, Log: log})
+	if err != nil {
+		return err
+	}
+
 	addr := ln.Addr().String()
 	system := func() wire.System { return systemInfo(info, sampler.Source(), o.interval) }
 	handler := server.New(server.Config{
 		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
-		System: system, Version: version, Log: log,
+		Metrics: met.Handler(), System: system, Version: version, Log: log,
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderWait, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(h.Close) // ends every websocket: hijacked conns are not Shutdown's
