@@ -100,6 +100,7 @@ type Config struct {
 // Metrics is connlab's Prometheus registry and its HTTP handler.
 type Metrics struct {
 	reg     *prometheus.Registry
+	cs      []prometheus.Collector // registered in reg
 	handler http.Handler
 }
 
@@ -136,7 +137,7 @@ func New(cfg Config) (*Metrics, error) {
 		Registry:            reg,
 		MaxRequestsInFlight: maxScrapes,
 	})
-	return &Metrics{reg: reg, handler: promhttp.InstrumentMetricHandler(reg, h)}, nil
+	return &Metrics{reg: reg, cs: cs, handler: promhttp.InstrumentMetricHandler(reg, h)}, nil
 }
 
 // Handler serves the metrics in the Prometheus text format (GET /metrics).
