@@ -31,13 +31,20 @@ build: ## build ./bin/connlab (static, version stamped)
 test: deps go-test lint web-test check-assets check-ebpf e2e ## install what the tests need, then run every test
 	@echo "make test: all suites passed"
 
-deps: web-deps ## install test dependencies (npm packages; Debian chromium when root)
+deps: web-deps ## install test dependencies (npm packages; Debian chromium and prometheus when root)
 	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian chromium (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "The browser tests need Chromium. Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium." >&2; exit 1; \
+	fi
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then echo "prometheus: $$(command -v prometheus)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian prometheus and promtool (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	else \
+		echo "NOTE: prometheus/promtool not found: the /metrics tests against a real Prometheus and promtool will skip. Install them (Debian/Ubuntu: sudo apt-get install -y prometheus) to run them." >&2; \
 	fi
 
 go-test: ## Go tests with -race

@@ -21,6 +21,7 @@ import (
 	"github.com/connlab/connlab/internal/connlimit"
 	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/metrics"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/sysinfo"
@@ -243,7 +244,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	h := hub.New(log)
 	owners := sockstat.NewOwners(log, ownersEvery)
 	info := sysinfo.Read()
-	mopts := monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts}
+	polls := metrics.NewPolls()
+	mopts := monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts, OnPoll: polls.Observe}
 	events, eventsNote := openEvents(log)
 	if events != nil {
 		defer events.Close()
@@ -259,6 +261,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
 	defer lab.Close() // stops every experiment and waits for it
 
+	met, err := metrics.New(metrics.Config{Ports: mon, Viewers: h, Lab: lab, Polls: polls, Version: version, Log: log})
+	if err != nil {
+		return err
+	}
+
 	system := func() wire.System {
 		sys := systemInfo(info, sampler.Source(), o.interval)
 		sys.Transitions, sys.TransitionsNote = "polls", eventsNote
@@ -269,7 +276,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	handler := server.New(server.Config{
 		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
-		System: system, Version: version, Log: log,
+		Metrics: met.Handler(), System: system, Version: version, Log: log,
 		Token: acc.token, AllowHosts: o.allowHosts, MaxWebsockets: wsCap,
 	})
 	srv := newHTTPServer(handler, ln, log)

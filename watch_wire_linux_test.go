@@ -30,7 +30,7 @@ func TestWatchAgainstTheWire(t *testing.T) {
 	} else {
 		_ = src.Close()
 	}
-	url := startConnlab(t, "-interval", "50ms")
+	url := startConnlab(t)
 	modes := []struct {
 		name   string
 		client []string
@@ -131,32 +131,6 @@ func closerOf(w wirecap.Conn) string {
 		return "client"
 	}
 	return ""
-}
-
-// startConnlab serves connlab in this process until the test ends and
-// returns its URL.
-func startConnlab(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &out, &errOut) }() // ends with cancel
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := listeningRE.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line; stdout %q stderr %q", out.String(), errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling step
-	}
 }
 
 // watchPort adds port and waits for its first poll (which also gives the

@@ -14,6 +14,11 @@ func (s *Server) routes() http.Handler {
 	r.Use(securityHeaders, middleware.Recoverer, s.checkHost, s.checkToken)
 
 	r.Get("/healthz", s.healthz)
+	// Prometheus scrapes /metrics: the guards above apply (Host, and the
+	// token when exposed), not the API group's JSON-only timeout.
+	if s.cfg.Metrics != nil {
+		r.Method(http.MethodGet, "/metrics", s.cfg.Metrics)
+	}
 	// The websocket lives outside the API group: no timeout applies to it.
 	r.With(s.limitWebsockets).Get("/ws", s.ws)
 

@@ -68,6 +68,10 @@ type Config struct {
 	Hub     Hub
 	// Experiments runs Lab experiments; nil leaves the Lab API answering 404.
 	Experiments Experiments
+	// Metrics serves GET /metrics (the Prometheus exposition, see
+	// internal/metrics) behind the same guards as the API; nil leaves
+	// /metrics to the single-page app.
+	Metrics http.Handler
 	// System reports the host facts for GET /api/system.
 	System  func() wire.System
 	Version string

@@ -19,6 +19,11 @@
 //     RST leaves no TIME_WAIT, so these figures are lower bounds
 //     (Figures.LowerBound) and lifetimes and resets are not measured.
 //
+// Openings are counted twice over: per connection (Counts.Opened; both
+// ends on this host count once) and per side (Counts.OpenedBy: a server
+// socket is seen opening at SYN_RECV -> ESTABLISHED, a client socket at
+// SYN_SENT -> ESTABLISHED, or, from polls, as a new 4-tuple of that side).
+//
 // A Port is not safe for concurrent use: one goroutine (the monitor's poll
 // loop, or the transition reader) feeds it and renders it, or the caller
 // locks. Memory is bounded: at most maxConns connections are followed at

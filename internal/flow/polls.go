@@ -40,10 +40,14 @@ func (p *Port) Poll(at time.Time, ch Change, s *sockstat.Socket) {
 		}
 		return
 	}
+	// A new 4-tuple opened since the previous poll, unless it is already
+	// in TIME_WAIT (its opening was not seen).
+	opened := ch == Opened && s.State != sockstat.TimeWait
 	if c == nil {
-		// A new 4-tuple opened since the previous poll, unless it is
-		// already in TIME_WAIT (its opening was not seen).
-		c = p.follow(k, at, ch == Opened && s.State != sockstat.TimeWait)
+		c = p.follow(k, at, opened)
+	}
+	if opened {
+		p.counts.openedBy(at, side)
 	}
 	c.live |= bit(side)
 	c.seen |= bit(side)

@@ -41,7 +41,9 @@ func TestPolls(t *testing.T) {
 	if !f.LowerBound || f.Source != SourcePolls || f.LifetimeP50 != -1 {
 		t.Fatalf("polls figures must be lower bounds without lifetimes: %+v", f)
 	}
-	want := Counts{Opened: 1, ClosedFirst: [4]int{Server: 1, Client: 1, Simultaneous: 1}, TimeWait: [3]int{sockstat.Server: 2, sockstat.Client: 2}}
+	// Poll 2 saw both ends of 40002 open; 40003 was first seen in
+	// TIME_WAIT: its opening is not counted on either side.
+	want := Counts{Opened: 1, OpenedBy: [3]int{sockstat.Server: 1, sockstat.Client: 1}, ClosedFirst: [4]int{Server: 1, Client: 1, Simultaneous: 1}, TimeWait: [3]int{sockstat.Server: 2, sockstat.Client: 2}}
 	if f.Total != want {
 		t.Fatalf("total %+v, want %+v", f.Total, want)
 	}
@@ -56,5 +58,26 @@ func TestPolls(t *testing.T) {
 	}
 	if e := p.Ended(); len(e) != 3 || e[0].Closer != Server || e[2].Closer != Simultaneous {
 		t.Fatalf("ended %+v", e)
+	}
+}
+
+// TestPollsOpenedBySide: a socket counts as opened on its side once, when
+// its 4-tuple first shows up (not again when its state changes), unless it
+// shows up already in TIME_WAIT.
+func TestPollsOpenedBySide(t *testing.T) {
+	p := New(P, SourcePolls, t0)
+	p.EndPoll(t0) // empty baseline
+	at := t0.Add(time.Second)
+	p.Poll(at, Opened, sock("127.0.0.1:50001", "10.0.0.8:8081", ss))                  // dialed out
+	p.Poll(at, Opened, sock("127.0.0.1:8081", "10.0.0.7:40000", sockstat.NewSynRecv)) // accepted
+	p.Poll(at, Opened, sock("127.0.0.1:8081", "10.0.0.7:40001", sockstat.TimeWait))   // opening unseen
+	p.EndPoll(at)
+	at = at.Add(time.Second)
+	p.Poll(at, Changed, sock("127.0.0.1:50001", "10.0.0.8:8081", es))
+	p.Poll(at, Changed, sock("127.0.0.1:8081", "10.0.0.7:40000", es))
+	p.EndPoll(at)
+	f := p.Figures(at, Ephemeral{})
+	if f.Total.Opened != 2 || f.Total.OpenedBy != [3]int{0, 1, 1} {
+		t.Fatalf("opened %d by side %v, want 2 and [0 1 1]", f.Total.Opened, f.Total.OpenedBy)
 	}
 }

@@ -73,6 +73,7 @@ func (p *Port) Transition(t *Transition) {
 		if c == nil || late { // late: a new connection on the same 4-tuple
 			c = p.follow(k, t.At, true)
 		}
+		p.counts.openedBy(t.At, side)
 		c.live |= bit(side)
 		c.seen |= bit(side)
 		c.last = t.At

@@ -96,6 +96,10 @@ func TestTransitions(t *testing.T) {
 				if c.Opened != wantOpened {
 					t.Errorf("opened %d, want %d (both ends count once)", c.Opened, wantOpened)
 				}
+				// Each end is a socket of its side seen opening.
+				if wantBy := [3]int{0, wantOpened, wantOpened}; c.OpenedBy != wantBy {
+					t.Errorf("opened by side %v, want %v", c.OpenedBy, wantBy)
+				}
 				for _, by := range []Closer{Server, Client, Simultaneous} {
 					want := 0
 					if by == tt.closer {
@@ -150,7 +154,7 @@ func TestSameTupleAgain(t *testing.T) {
 		again[i] = e
 	}
 	p := play(t, append(once, again...))
-	if f := p.Figures(t0.Add(time.Second), Ephemeral{}); f.Total.Opened != 2 || f.Total.ClosedFirst[Server] != 2 {
+	if f := p.Figures(t0.Add(time.Second), Ephemeral{}); f.Total.Opened != 2 || f.Total.ClosedFirst[Server] != 2 || f.Total.OpenedBy != [3]int{0, 2, 2} {
 		t.Fatalf("total %+v, want 2 opened, 2 closed first by the server", f.Total)
 	}
 }
@@ -259,8 +263,26 @@ func TestFollowLimit(t *testing.T) {
 		p.Transition(&Transition{At: t0, Local: cli, Remote: srvA, Old: ss, New: es})
 	}
 	f := p.Figures(t0.Add(time.Second), Ephemeral{})
-	if p.Followed() != maxConns || f.Untracked != 10 || f.Total.Opened != maxConns+10 {
-		t.Fatalf("followed %d untracked %d opened %d", p.Followed(), f.Untracked, f.Total.Opened)
+	if p.Followed() != maxConns || f.Untracked != 10 || f.Total.Opened != maxConns+10 || f.Total.OpenedBy[sockstat.Client] != maxConns+10 {
+		t.Fatalf("followed %d untracked %d opened %d (client side %d)", p.Followed(), f.Untracked, f.Total.Opened, f.Total.OpenedBy[sockstat.Client])
+	}
+}
+
+// TestOpenedBySide: connections whose other end is not on this host open
+// one socket each, of the side this host plays.
+func TestOpenedBySide(t *testing.T) {
+	p := New(P, SourceEBPF, t0)
+	remote := netip.MustParseAddrPort("10.0.0.7:40000")
+	// Accepted from a remote client: the server side opens.
+	p.Transition(&Transition{At: t0, Local: srvA, Remote: remote, Old: sockstat.NewSynRecv, New: es})
+	// Dialed to a remote server on port P: the client side opens.
+	p.Transition(&Transition{At: t0, Local: cliA, Remote: netip.MustParseAddrPort("10.0.0.8:8081"), Old: ss, New: es})
+	p.Transition(&Transition{At: t0, Local: netip.MustParseAddrPort("127.0.0.1:50002"), Remote: netip.MustParseAddrPort("10.0.0.8:8081"), Old: ss, New: es})
+	f := p.Figures(t0.Add(time.Second), Ephemeral{})
+	for _, c := range []Counts{f.Total, f.Last60s} {
+		if c.Opened != 3 || c.OpenedBy != [3]int{0, 1, 2} {
+			t.Errorf("opened %d by side %v, want 3 and [0 1 2]", c.Opened, c.OpenedBy)
+		}
 	}
 }
 

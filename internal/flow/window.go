@@ -9,8 +9,12 @@ import (
 
 // Counts is what a span of time adds up to.
 type Counts struct {
-	// Opened: connections seen opening.
+	// Opened: connections seen opening (a connection with both ends on
+	// this host counts once).
 	Opened int
+	// OpenedBy by sockstat.Side: this host's sockets of that side seen
+	// opening (a connection with both ends here counts once on each side).
+	OpenedBy [3]int
 	// ClosedFirst by Closer (index None unused).
 	ClosedFirst [4]int
 	// Reset: connections that ended with an RST (sent or received here).
@@ -27,6 +31,7 @@ func (c *Counts) add(o *Counts) {
 	}
 	for i := range c.TimeWait {
 		c.TimeWait[i] += o.TimeWait[i]
+		c.OpenedBy[i] += o.OpenedBy[i]
 	}
 }
 
@@ -158,7 +163,10 @@ func (k *counter) apply(at time.Time, f func(c *Counts)) {
 }
 
 func (k *counter) opened(at time.Time) { k.apply(at, func(c *Counts) { c.Opened++ }) }
-func (k *counter) reset(at time.Time)  { k.apply(at, func(c *Counts) { c.Reset++ }) }
+func (k *counter) openedBy(at time.Time, s sockstat.Side) {
+	k.apply(at, func(c *Counts) { c.OpenedBy[s]++ })
+}
+func (k *counter) reset(at time.Time) { k.apply(at, func(c *Counts) { c.Reset++ }) }
 func (k *counter) closed(at time.Time, by Closer, delta int) {
 	k.apply(at, func(c *Counts) { c.ClosedFirst[by] += delta })
 }

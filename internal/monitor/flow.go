@@ -87,7 +87,8 @@ func (m *Monitor) ephemeral(p *port) flow.Ephemeral {
 
 func flowCounts(c *flow.Counts) wire.FlowCounts {
 	return wire.FlowCounts{
-		Opened: c.Opened,
+		Opened:   c.Opened,
+		OpenedBy: wire.SidePair{Server: c.OpenedBy[sockstat.Server], Client: c.OpenedBy[sockstat.Client]},
 		ClosedFirst: wire.ClosedFirst{
 			Server: c.ClosedFirst[flow.Server], Client: c.ClosedFirst[flow.Client], Simultaneous: c.ClosedFirst[flow.Simultaneous],
 		},

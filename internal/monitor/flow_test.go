@@ -54,6 +54,12 @@ func TestFlowFromPolls(t *testing.T) {
 			if tot.Opened > serverFirst+clientFirst || tot.ClosedFirst.Simultaneous != 0 || f.LifetimeMs.P50 != nil {
 				t.Fatalf("flow total %+v lifetime %+v", tot, f.LifetimeMs)
 			}
+			// Each side opens at most one socket per connection, and a
+			// connection counts as opened only with one of its sockets.
+			n := serverFirst + clientFirst
+			if tot.OpenedBy.Server > n || tot.OpenedBy.Client > n || tot.Opened > tot.OpenedBy.Server+tot.OpenedBy.Client {
+				t.Fatalf("opened %d, by side %+v (of %d connections)", tot.Opened, tot.OpenedBy, n)
+			}
 			if f.Forecast.TimeWaitSteady.Server <= 0 || f.Last60s.ClosedFirst.Server != serverFirst {
 				t.Fatalf("last 60 s %+v forecast %+v", f.Last60s, f.Forecast)
 			}

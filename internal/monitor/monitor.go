@@ -140,6 +140,11 @@ type Options struct {
 	// Events, when not nil, delivers kernel transitions: the ports' flows
 	// count from them (exact) instead of from polls (lower bounds).
 	Events Events
+	// OnPoll, when not nil, is called on the poll goroutine after every
+	// kernel sample with the time the sample took and its error (nil on
+	// success); while no port is watched nothing is sampled and it is not
+	// called. It must not block: the next poll waits for it.
+	OnPoll func(took time.Duration, err error)
 }
 
 // Monitor polls the watched ports. Its methods are safe for concurrent use;
@@ -154,8 +159,9 @@ type Monitor struct {
 	capacity  int // ring rows per port
 	maxPorts  int
 	portRange int
-	wake      chan struct{} // a port was added: poll now (buffered, 1)
-	ev        *events       // nil: no kernel transitions
+	onPoll    func(time.Duration, error) // nil: nobody asked
+	wake      chan struct{}              // a port was added: poll now (buffered, 1)
+	ev        *events                    // nil: no kernel transitions
 	running   atomic.Bool
 
 	mu      sync.Mutex // guards the fields below and serializes publishing
@@ -236,6 +242,7 @@ func New(s Sampler, pub Publisher, opts Options, log *slog.Logger) *Monitor {
 		capacity:  max(1, int(opts.History/opts.Interval)),
 		maxPorts:  opts.MaxPorts,
 		portRange: opts.PortRange,
+		onPoll:    opts.OnPoll,
 		wake:      make(chan struct{}, 1),
 		ports:     make(map[uint16]*port),
 		lastSeq:   make(map[uint16]uint64),

@@ -900,3 +900,32 @@ func TestSnapshotEncodedOutsideLock(t *testing.T) {
 		t.Fatal("Subscribe held the monitor's lock while handing over the snapshot")
 	}
 }
+
+// TestOnPoll: the hook hears every sample, its error included, and nothing
+// while no port is watched (no sample is taken).
+func TestOnPoll(t *testing.T) {
+	type call struct {
+		took time.Duration
+		err  error
+	}
+	var calls []call // appended on this goroutine: m.poll runs here
+	s := &script{}
+	m := New(s, hub.New(nil), Options{OnPoll: func(took time.Duration, err error) { calls = append(calls, call{took, err}) }}, nil)
+	m.poll()
+	if len(calls) != 0 {
+		t.Fatalf("%d calls with no port watched", len(calls))
+	}
+	_ = m.Add(8081)
+	m.poll()
+	failed := errors.New("netlink: permission denied")
+	s.fail(failed)
+	m.poll()
+	if len(calls) != 2 || calls[0].err != nil || !errors.Is(calls[1].err, failed) {
+		t.Fatalf("calls %+v, want one success then the sample's error", calls)
+	}
+	for _, c := range calls {
+		if c.took < 0 {
+			t.Fatalf("negative sample time %v", c.took)
+		}
+	}
+}

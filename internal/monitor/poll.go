@@ -55,8 +55,12 @@ func (m *Monitor) poll() {
 		return
 	}
 
+	start := time.Now()
 	buf, err := m.s.Sample(m.nums, m.buf[:0])
 	m.buf = buf[:0]
+	if m.onPoll != nil {
+		m.onPoll(time.Since(start), err)
+	}
 	if err != nil {
 		m.sampleFailed(err)
 		return

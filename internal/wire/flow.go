@@ -29,7 +29,11 @@ type Flow struct {
 
 // FlowCounts is what a span of time adds up to.
 type FlowCounts struct {
-	Opened      int         `json:"opened"`
+	// Opened: connections (both ends on this host count once).
+	Opened int `json:"opened"`
+	// OpenedBy: this host's sockets, by side, seen opening (accepted on
+	// the server side, dialed on the client side).
+	OpenedBy    SidePair    `json:"openedBy"`
 	ClosedFirst ClosedFirst `json:"closedFirst"`
 	Reset       int         `json:"reset"`
 	// TimeWait: this host's sockets, by side, that entered TIME_WAIT.

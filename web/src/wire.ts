@@ -109,7 +109,10 @@ export interface FlowConns {
 }
 
 export interface FlowCounts {
+  /** Connections (both ends on this host count once). */
   opened: number;
+  /** This host's sockets, by side, seen opening (accepted on the server side, dialed on the client side). */
+  openedBy: SidePair;
   closedFirst: ClosedFirst;
   reset: number;
   /** This host's sockets, by side, that entered TIME_WAIT. */
