@@ -9,9 +9,10 @@ NPM     ?= npm
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 STATICCHECK_VERSION ?= v0.8.2
 TEST_TIMEOUT ?= 8m
+SOAK    ?= 10m
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake soak soak-abuse
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -42,6 +43,12 @@ go-test: ## Go tests with -race
 flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
 	$(GO) test -count=10 -timeout 60m ./...
 	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/experiment/
+
+soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make soak); fail if it dies, hangs or keeps growing
+	$(GO) run ./cmd/soak -duration $(SOAK)
+
+soak-abuse: ## measure issue 6's abuse figures: RSS after 36 Lab runs at concurrency 1000, 8 websocket floods vs /healthz and a viewer
+	$(GO) run ./cmd/soak -abuse
 
 lint: ## staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
