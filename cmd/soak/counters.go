@@ -19,6 +19,7 @@ type counters struct {
 	snapshots  atomic.Int64 // websocket snapshots received (ports and experiments)
 	refused    atomic.Int64 // websocket error messages (e.g. not_watched while a port is away)
 	dropped    atomic.Int64 // websocket sessions the server closed with 1013 (slow reader)
+	cut        atomic.Int64 // slow readers' sessions that ended otherwise (no close frame, backlog unread)
 	labStarted atomic.Int64
 	labEnded   atomic.Int64 // runs seen ended (completed, stopped or failed)
 	labStopped atomic.Int64 // runs we stopped with DELETE

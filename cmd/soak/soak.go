@@ -280,8 +280,8 @@ func (s *soak) finish(ctx context.Context) error {
 	c := &s.cnt
 	s.sum.conns, s.sum.sessions, s.sum.ticks = c.conns.Load(), c.sessions.Load(), c.ticks.Load()
 	s.sum.labStarted, s.sum.errors = c.labStarted.Load(), c.errors.count()
-	fmt.Fprintf(s.out, "soak: workload: %d churn connections, %d port flaps; %d websocket sessions (%d ticks, %d snapshots, %d closed 1013 as slow readers, %d requests refused); Lab: %d runs started, %d ended, %d stopped, %d failed, %d answers 429; %d errors\n",
-		s.sum.conns, c.flaps.Load(), s.sum.sessions, s.sum.ticks, c.snapshots.Load(), c.dropped.Load(), c.refused.Load(),
+	fmt.Fprintf(s.out, "soak: workload: %d churn connections, %d port flaps; %d websocket sessions (%d ticks, %d snapshots, %d closed 1013 as slow readers, %d slow readers cut otherwise, %d requests refused); Lab: %d runs started, %d ended, %d stopped, %d failed, %d answers 429; %d errors\n",
+		s.sum.conns, c.flaps.Load(), s.sum.sessions, s.sum.ticks, c.snapshots.Load(), c.dropped.Load(), c.cut.Load(), c.refused.Load(),
 		s.sum.labStarted, c.labEnded.Load(), c.labStopped.Load(), c.labFailed.Load(), c.labBusy.Load(), s.sum.errors)
 	if s.sum.errors > 0 {
 		fmt.Fprint(s.out, c.errors.String())

@@ -101,7 +101,7 @@ func (v *viewer) session(ctx context.Context) {
 
 	ports := map[int]bool{}
 	exps := map[string]bool{}
-	v.subscribe(conn, ports) // a tab subscribes at once
+	_ = v.subscribe(conn, ports) // a tab subscribes at once
 	life := time.NewTimer(jitter(viewerSession, v.pace))
 	defer life.Stop()
 	act := time.NewTimer(jitter(viewerAction, v.pace))
@@ -122,8 +122,13 @@ func (v *viewer) session(ctx context.Context) {
 			return
 		case <-act.C:
 			if err := v.act(conn, ports, exps); err != nil {
+				// A write fails once connlab has closed the connection; the
+				// reader says why when it reaches the end of the backlog.
+				_ = conn.SetReadDeadline(time.Now().Add(wsWriteWait))
+				rerr := <-readc
+				readc = nil
 				if ctx.Err() == nil {
-					v.cnt.errors.add("viewer write", err)
+					v.serverClosed(rerr)
 				}
 				return
 			}
@@ -203,17 +208,23 @@ func (v *viewer) leave(conn *websocket.Conn, readc <-chan error, how int) {
 	<-readc
 }
 
-// serverClosed counts a session the server ended.
+// serverClosed counts a session the server ended, from the reader's error.
+// A slow reader may be closed with 1013 (over its budget), or cut without a
+// close frame when connlab's write to it was blocked at that moment, or
+// still be behind its backlog when the reader gives up: all expected. For
+// a prompt reader each is an error.
 func (v *viewer) serverClosed(err error) {
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) && ce.Code == websocket.CloseTryAgainLater {
+	switch {
+	case errors.As(err, &ce) && ce.Code == websocket.CloseTryAgainLater:
 		v.cnt.dropped.Add(1)
-		if v.readDelay == 0 {
-			v.cnt.errors.add("prompt viewer dropped", err)
-		}
+	case v.readDelay > 0:
+		v.cnt.cut.Add(1)
 		return
 	}
-	v.cnt.errors.add("viewer closed by connlab", err)
+	if v.readDelay == 0 {
+		v.cnt.errors.add("prompt viewer closed by connlab", err)
+	}
 }
 
 // read counts messages until the connection fails.
