@@ -31,7 +31,8 @@ type wsFigures struct {
 	healthDuring             []float64 // /healthz latencies, ms
 	rssBase, rssPeak         int64
 	ends                     map[string]int // how the abusive clients ended
-	logDropped               int            // connlab's "does not keep up" log lines
+	logHubDrops              int            // connlab's log lines: the hub dropped a subscriber
+	logWSCloses              int            // connlab's log lines: a websocket closed with 1013
 	cpuBefore, cpuDuring     float64        // connlab's CPU, % of one core
 	loadBefore, loadDuring   string         // the host's 1-minute load average at the end of each window
 }
@@ -39,7 +40,12 @@ type wsFigures struct {
 // labBody is the Lab run of issue 6's memory figure.
 var labBody = map[string]any{"preset": "keepalive-default", "concurrency": abuseConcurrency, "requests": 1, "observe": "0s"}
 
-const dropLog = "the browser does not keep up" // connlab's log line for a 1013
+// connlab's log lines (substrings) when the hub drops a subscriber (over
+// its queue or byte budget) and when the websocket is then closed with 1013.
+const (
+	hubDropLog = "hub: dropping"
+	wsCloseLog = "the browser does not keep up"
+)
 
 // runAbuse measures the abuse figures, each against a fresh connlab.
 func runAbuse(ctx context.Context, o options, out io.Writer) (*abuseReport, error) {

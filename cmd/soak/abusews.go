@@ -93,7 +93,7 @@ func wsAbuse(ctx context.Context, bin, dir string, ab abuseOptions, rep *abuseRe
 		}
 		rep.variants = append(rep.variants, f)
 		if c.exited() {
-			return fmt.Errorf("connlab died: %v; its log:\n%s", c.err, c.tail(logTail))
+			return fmt.Errorf("connlab died: %s; its log:\n%s", exitText(c.err), c.tail(logTail))
 		}
 	}
 	stop()
@@ -187,7 +187,7 @@ func (r *abuseRig) probe(ctx context.Context, a *api) {
 // reads the abusive clients' backlogs to see how they ended.
 func (r *abuseRig) measure(ctx context.Context, name string, toggle bool, ab abuseOptions) (wsFigures, error) {
 	f := wsFigures{name: name, ends: map[string]int{}}
-	logBefore := r.c.countLog(dropLog)
+	hubBefore, wsBefore := r.c.countLog(hubDropLog), r.c.countLog(wsCloseLog)
 	t0, cpu0 := time.Now(), r.cpu()
 	if err := sleep(ctx, ab.window); err != nil {
 		return f, err
@@ -219,7 +219,8 @@ func (r *abuseRig) measure(ctx context.Context, name string, toggle bool, ab abu
 	for _, e := range ends {
 		f.ends[e]++
 	}
-	f.logDropped = r.c.countLog(dropLog) - logBefore
+	f.logHubDrops = r.c.countLog(hubDropLog) - hubBefore
+	f.logWSCloses = r.c.countLog(wsCloseLog) - wsBefore
 	f.ticksBefore = float64(len(r.ticks.between(t0, t1))) / t1.Sub(t0).Seconds()
 	f.ticksDuring = float64(len(r.ticks.between(t1, t2))) / t2.Sub(t1).Seconds()
 	f.healthBefore = r.health.between(t0, t1)

@@ -196,6 +196,15 @@ func (c *child) kill() {
 	c.signalWait(syscall.SIGKILL, killWait)
 }
 
+// exitText describes how connlab ended. It exits 0 only after SIGINT or
+// SIGTERM (graceful shutdown): soak sends neither while it measures.
+func exitText(err error) string {
+	if err == nil {
+		return "exit status 0 (connlab shuts down cleanly only on SIGINT or SIGTERM, which soak had not sent: another process signalled it)"
+	}
+	return err.Error()
+}
+
 // tail returns the last n lines of connlab's log.
 func (c *child) tail(n int) string {
 	b, err := os.ReadFile(c.logPath)

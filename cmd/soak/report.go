@@ -36,8 +36,9 @@ func printAbuse(out io.Writer, rep *abuseReport, ab abuseOptions) {
 			mark(len(f.healthDuring) > 0 && hmax < float64(abuseHealthTarget.Microseconds())/1000))
 		fmt.Fprintf(w, "%s: viewer ticks/s before → during\t%.1f → %.1f\tunchanged (≥ %.0f%%)\t%s\n", f.name,
 			f.ticksBefore, f.ticksDuring, abuseTickShare*100, mark(f.ticksBefore > 0 && f.ticksDuring >= abuseTickShare*f.ticksBefore))
-		fmt.Fprintf(w, "%s: how the %d abusive clients ended\t%s; connlab logged %d drops\t1013\t\n", f.name,
-			ab.clients, endings(f.ends), f.logDropped)
+		fmt.Fprintf(w, "%s: how the %d abusive clients ended\t%s\tclosed 1013\t\n", f.name, ab.clients, endings(f.ends))
+		fmt.Fprintf(w, "%s: connlab's log: hub drops, websocket 1013 closes\t%d, %d\t%d, %d\t\n", f.name,
+			f.logHubDrops, f.logWSCloses, ab.clients, ab.clients)
 		fmt.Fprintf(w, "%s: connlab CPU before → during; host load\t%.0f%% → %.0f%%; load %s → %s\t\t\n", f.name,
 			f.cpuBefore, f.cpuDuring, f.loadBefore, f.loadDuring)
 	}

@@ -272,7 +272,7 @@ func (s *soak) died(readErr error) error {
 	case <-time.After(killWait):
 		return fmt.Errorf("read connlab's /proc: %w", readErr)
 	}
-	return fmt.Errorf("connlab died: %v; its log:\n%s", s.child.err, s.child.tail(logTail))
+	return fmt.Errorf("connlab died: %s; its log:\n%s", exitText(s.child.err), s.child.tail(logTail))
 }
 
 // finish stops connlab, checks its exit and its port, and judges growth.
