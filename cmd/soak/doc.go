@@ -21,7 +21,9 @@
 //   - viewers: websocket clients (with the Origin a browser would send) that
 //     subscribe, unsubscribe, switch ports, follow running experiments,
 //     disconnect (cleanly, abruptly, or with an RST) and reconnect at random;
-//     two of them read slowly, so the server's per-client budget is exercised;
+//     two of them read slowly (30 ms and 150 ms per message), so connlab
+//     queues for them; one closed by connlab (1013, or cut while its write
+//     was blocked) is counted, not an error;
 //   - the Lab: two drivers that start presets through POST /api/experiments,
 //     let them finish or stop them with DELETE, and back off on 429.
 //
