@@ -20,6 +20,7 @@ type abuseReport struct {
 	labIdleRSS int64 // labIdle after the last run (the runtime returns freed pages gradually)
 	sockets    int   // on the abused port when the measure started
 	snapshot   int   // bytes of the well-behaved viewer's snapshot
+	ticks      int   // ticks the well-behaved viewer received in all
 	variants   []wsFigures
 }
 
@@ -29,6 +30,7 @@ type wsFigures struct {
 	ticksBefore, ticksDuring float64 // the well-behaved viewer's ticks per second
 	healthBefore             []float64
 	healthDuring             []float64 // /healthz latencies, ms
+	healthFails              int       // probes that got no answer, both windows
 	rssBase, rssPeak         int64
 	ends                     map[string]int // how the abusive clients ended
 	logHubDrops              int            // connlab's log lines: the hub dropped a subscriber

@@ -20,7 +20,9 @@ type abuseRig struct {
 	port   int
 	ticks  recorder // one entry per tick the viewer received
 	health recorder // /healthz latency, ms
-	rss    recorder // connlab's RSS, bytes
+	// healthFails has one entry per /healthz probe that got no answer.
+	healthFails recorder
+	rss         recorder // connlab's RSS, bytes
 }
 
 // wsAbuse measures the websocket figures.
@@ -69,6 +71,9 @@ func wsAbuse(ctx context.Context, bin, dir string, ab abuseOptions, rep *abuseRe
 	case <-time.After(startTimeout):
 		return errors.New("the well-behaved viewer got no snapshot")
 	}
+	if err := rig.waitTick(ctx); err != nil {
+		return err
+	}
 	if rep.sockets, err = waitSockets(ctx, a, p.port, ab.sockets); err != nil {
 		return err
 	}
@@ -76,6 +81,7 @@ func wsAbuse(ctx context.Context, bin, dir string, ab abuseOptions, rep *abuseRe
 	hp := newAPI(c.base)
 	defer hp.close()
 	wg.Go(func() { rig.probe(wctx, hp) })
+	wg.Go(func() { rig.sampleRSS(wctx) })
 	if err := sleep(ctx, min(abuseSettle, ab.window)); err != nil { // the burst's aftermath
 		return err
 	}
@@ -96,12 +102,28 @@ func wsAbuse(ctx context.Context, bin, dir string, ab abuseOptions, rep *abuseRe
 			return fmt.Errorf("connlab died: %s; its log:\n%s", exitText(c.err), c.tail(logTail))
 		}
 	}
+	rep.ticks = rig.ticks.count()
 	stop()
 	_ = viewer.Close()
 	wg.Wait()
 	a.close()
 	hp.close()
 	return c.stop()
+}
+
+// waitTick polls until the viewer has had a tick, within startTimeout: the
+// measure needs a live viewer.
+func (r *abuseRig) waitTick(ctx context.Context) error {
+	deadline := time.Now().Add(startTimeout)
+	for r.ticks.count() == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the well-behaved viewer got no tick in %s", startTimeout)
+		}
+		if err := sleep(ctx, abuseHealthEvery); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitSockets polls until connlab counts at least n sockets on port (its
@@ -163,8 +185,9 @@ func (r *abuseRig) follow(conn *websocket.Conn, snap chan<- int) {
 	}
 }
 
-// probe asks /healthz every abuseHealthEvery and records the latency; it
-// also records connlab's RSS.
+// probe asks /healthz every abuseHealthEvery and records each latency,
+// answered or not (a failed probe counts with the time it took, and in
+// healthFails).
 func (r *abuseRig) probe(ctx context.Context, a *api) {
 	t := time.NewTicker(abuseHealthEvery)
 	defer t.Stop()
@@ -174,13 +197,37 @@ func (r *abuseRig) probe(ctx context.Context, a *api) {
 			return
 		case <-t.C:
 		}
-		if h, err := a.healthz(ctx); err == nil {
-			r.health.add(float64(h.latency.Microseconds()) / 1000)
+		start := time.Now()
+		_, err := a.healthz(ctx)
+		if ctx.Err() != nil {
+			return
 		}
-		if ps, err := readProc(r.c.pid); err == nil {
-			r.rss.add(float64(ps.rss))
+		r.health.add(float64(time.Since(start).Microseconds()) / 1000)
+		if err != nil {
+			r.healthFails.add(1)
 		}
 	}
+}
+
+// sampleRSS records connlab's RSS every abuseHealthEvery (apart from probe,
+// so that a slow /healthz does not thin the samples).
+func (r *abuseRig) sampleRSS(ctx context.Context) {
+	t := time.NewTicker(abuseHealthEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.rss.add(float64(r.rssNow()))
+	}
+}
+
+// rssNow is connlab's RSS (0 if unreadable).
+func (r *abuseRig) rssNow() int64 {
+	ps, _ := readProc(r.c.pid)
+	return ps.rss
 }
 
 // measure runs one kind of abuse: a window before, a window during, then
@@ -193,6 +240,7 @@ func (r *abuseRig) measure(ctx context.Context, name string, toggle bool, ab abu
 		return f, err
 	}
 	t1, cpu1 := time.Now(), r.cpu()
+	rss1 := r.rssNow()
 	f.loadBefore = loadAvg()
 	abusers, err := r.abuse(ctx, toggle, ab)
 	defer func() {
@@ -207,6 +255,7 @@ func (r *abuseRig) measure(ctx context.Context, name string, toggle bool, ab abu
 		return f, err
 	}
 	t2, cpu2 := time.Now(), r.cpu()
+	rss2 := r.rssNow()
 	f.loadDuring = loadAvg()
 	f.cpuBefore = percent(cpu1-cpu0, t1.Sub(t0))
 	f.cpuDuring = percent(cpu2-cpu1, t2.Sub(t1))
@@ -225,12 +274,10 @@ func (r *abuseRig) measure(ctx context.Context, name string, toggle bool, ab abu
 	f.ticksDuring = float64(len(r.ticks.between(t1, t2))) / t2.Sub(t1).Seconds()
 	f.healthBefore = r.health.between(t0, t1)
 	f.healthDuring = r.health.between(t1, t2)
-	if base := r.rss.between(t0, t1); len(base) > 0 {
-		f.rssBase = int64(median(base))
-	}
-	if peak := r.rss.between(t1, time.Now()); len(peak) > 0 {
-		f.rssPeak = int64(slices.Max(peak))
-	}
+	f.healthFails = len(r.healthFails.between(t0, t2))
+	// The readings at the windows' ends make sure neither is empty.
+	f.rssBase = int64(median(append(r.rss.between(t0, t1), float64(rss1))))
+	f.rssPeak = int64(slices.Max(append(r.rss.between(t1, time.Now()), float64(rss2))))
 	return f, sleep(ctx, min(abuseSettle, ab.window))
 }
 

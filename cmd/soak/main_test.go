@@ -85,9 +85,8 @@ func TestSoakShort(t *testing.T) {
 	if sum.periods != 4 || len(sum.lines) != 4 {
 		t.Errorf("periods = %d, lines = %d, want 4 and 4", sum.periods, len(sum.lines))
 	}
-	// Every part of the workload ran: the first churn connection, websocket
-	// session (it subscribes at once: ticks follow every 100 ms) and Lab run
-	// start at once, and the run lasts 4 s.
+	// Every part of the workload ran: the tool waits for that before its
+	// first period (or fails), so this checks the counters reach the summary.
 	if sum.conns == 0 || sum.sessions == 0 || sum.ticks == 0 || sum.labStarted == 0 {
 		t.Errorf("workload: %d connections, %d sessions, %d ticks, %d Lab runs: want each > 0", sum.conns, sum.sessions, sum.ticks, sum.labStarted)
 	}
@@ -173,6 +172,13 @@ func TestAbuseShort(t *testing.T) {
 	if len(rep.variants) != 2 {
 		t.Fatalf("%d variants, want 2", len(rep.variants))
 	}
+	// Per-window rates and latencies are figures, not asserted: on a host
+	// busy with other work a 1 s window can hold no tick and no /healthz
+	// answer. What holds on any host: the tool waited for the viewer's
+	// first tick, read RSS at each window's end, and drained every client.
+	if rep.ticks == 0 {
+		t.Error("the well-behaved viewer got no tick")
+	}
 	for _, f := range rep.variants {
 		n := 0
 		for _, c := range f.ends {
@@ -181,12 +187,8 @@ func TestAbuseShort(t *testing.T) {
 		if n != 2 {
 			t.Errorf("%s: endings %v, want 2 clients", f.name, f.ends)
 		}
-		// 50 ms polls: about 20 ticks in each 1 s window; ask for one.
-		if f.ticksBefore == 0 || f.rssBase == 0 || f.rssPeak == 0 {
-			t.Errorf("%s: ticks/s before %.1f, RSS %d → %d: want all > 0", f.name, f.ticksBefore, f.rssBase, f.rssPeak)
-		}
-		if len(f.healthBefore)+len(f.healthDuring) == 0 {
-			t.Errorf("%s: no /healthz answer in 2 s", f.name)
+		if f.rssBase == 0 || f.rssPeak == 0 {
+			t.Errorf("%s: RSS %d → %d: want both > 0", f.name, f.rssBase, f.rssPeak)
 		}
 	}
 	if !strings.Contains(out.String(), "how the 2 abusive clients ended") {

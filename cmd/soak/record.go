@@ -27,6 +27,13 @@ func (r *recorder) add(v float64) {
 	r.mu.Unlock()
 }
 
+// count is the number of values recorded.
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.xs)
+}
+
 // between returns the values recorded in [from, to).
 func (r *recorder) between(from, to time.Time) []float64 {
 	r.mu.Lock()

@@ -31,9 +31,9 @@ func printAbuse(out io.Writer, rep *abuseReport, ab abuseOptions) {
 			formatMB(abuseRSSGrowth), mark(growth <= abuseRSSGrowth))
 		p50, hmax := quantiles(f.healthDuring)
 		b50, bmax := quantiles(f.healthBefore)
-		fmt.Fprintf(w, "%s: /healthz p50 / max during (before)\t%.1f / %.1f ms (%.1f / %.1f ms), %d probes\t< %.0f ms\t%s\n", f.name,
-			p50, hmax, b50, bmax, len(f.healthDuring), float64(abuseHealthTarget.Microseconds())/1000,
-			mark(len(f.healthDuring) > 0 && hmax < float64(abuseHealthTarget.Microseconds())/1000))
+		fmt.Fprintf(w, "%s: /healthz p50 / max during (before)\t%.1f / %.1f ms (%.1f / %.1f ms), %d probes, %d unanswered\t< %.0f ms\t%s\n", f.name,
+			p50, hmax, b50, bmax, len(f.healthDuring), f.healthFails, float64(abuseHealthTarget.Microseconds())/1000,
+			mark(len(f.healthDuring) > 0 && f.healthFails == 0 && hmax < float64(abuseHealthTarget.Microseconds())/1000))
 		fmt.Fprintf(w, "%s: viewer ticks/s before → during\t%.1f → %.1f\tunchanged (≥ %.0f%%)\t%s\n", f.name,
 			f.ticksBefore, f.ticksDuring, abuseTickShare*100, mark(f.ticksBefore > 0 && f.ticksDuring >= abuseTickShare*f.ticksBefore))
 		fmt.Fprintf(w, "%s: how the %d abusive clients ended\t%s\tclosed 1013\t\n", f.name, ab.clients, endings(f.ends))

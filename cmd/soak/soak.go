@@ -158,7 +158,10 @@ func (s *soak) soak(ctx context.Context) error {
 	wg.Go(func() { flapper(wctx, s.api, s.ports, s.o.pace, &s.cnt) })
 	wg.Go(func() { s.hw.Run(wctx, s.o.healthDeadline, failc) })
 
-	err = s.measure(ctx, failc)
+	err = s.waitLive(ctx)
+	if err == nil {
+		err = s.measure(ctx, failc)
+	}
 	// On a failure connlab goes first, so that the workload's connections
 	// to it end at once rather than at their deadlines.
 	switch {
@@ -176,6 +179,28 @@ func (s *soak) describePorts(ports []*churnPort) string {
 		parts[i] = fmt.Sprintf("%d (%s)", p.port, p.spec.style)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// waitLive polls until every part of the workload has done something (a
+// churn connection, a websocket session with a tick, a Lab run), within
+// startTimeout: the periods measure a running workload.
+func (s *soak) waitLive(ctx context.Context) error {
+	c := &s.cnt
+	start := time.Now()
+	for c.conns.Load() == 0 || c.sessions.Load() == 0 || c.ticks.Load() == 0 || c.labStarted.Load() == 0 {
+		if s.child.exited() {
+			return s.died(nil)
+		}
+		if time.Since(start) > startTimeout {
+			return fmt.Errorf("the workload did not start within %s: %d churn connections, %d websocket sessions, %d ticks, %d Lab runs; errors:\n%s",
+				startTimeout, c.conns.Load(), c.sessions.Load(), c.ticks.Load(), c.labStarted.Load(), c.errors.String())
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+	}
+	fmt.Fprintf(s.out, "soak: workload running after %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // period accumulates the samples of one period.
