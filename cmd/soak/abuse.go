@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 )
 
@@ -51,18 +50,12 @@ const (
 
 // runAbuse measures the abuse figures, each against a fresh connlab.
 func runAbuse(ctx context.Context, o options, out io.Writer) (*abuseReport, error) {
-	dir, err := os.MkdirTemp("", "connlab-abuse-")
+	dir, done, err := workDir(o, "connlab-abuse-", out)
 	if err != nil {
-		return nil, fmt.Errorf("make a work directory: %w", err)
+		return nil, err
 	}
 	failed := true
-	defer func() {
-		if failed || o.keep {
-			fmt.Fprintf(out, "soak: work directory kept: %s\n", dir)
-			return
-		}
-		_ = os.RemoveAll(dir)
-	}()
+	defer func() { done(failed) }()
 	bin := o.bin
 	if bin == "" {
 		if bin, err = buildConnlab(ctx, dir); err != nil {

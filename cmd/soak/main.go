@@ -124,6 +124,7 @@ type options struct {
 	healthDeadline time.Duration
 	pace           float64 // multiplies the workload's random pauses
 	keep           bool    // keep the work directory
+	dir            string  // work directory (default: a new temporary one)
 	abuse          abuseOptions
 
 	// onPeriod, when set (tests), is called with connlab's pid after each
@@ -150,6 +151,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.healthDeadline, "health-deadline", defaultHealthDeadline, "fail when /healthz has not answered for this long")
 	fs.Float64Var(&o.pace, "pace", 1, "multiply the workload's random pauses (viewer actions, sessions, Lab pauses) by this")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (connlab binary and log) even when the run passes")
+	fs.StringVar(&o.dir, "dir", "", "work directory for connlab's binary and logs, kept (default: a new temporary one, removed unless the run fails or -keep)")
 	fs.BoolVar(&o.abuse.on, "abuse", false, "measure the issue 6 abuse figures instead of soaking")
 	fs.IntVar(&o.abuse.runs, "abuse-runs", abuseRuns, "abuse: Lab runs at concurrency 1000 (0: skip the Lab part)")
 	fs.IntVar(&o.abuse.clients, "abuse-clients", abuseClients, "abuse: websocket clients that never read (0: skip the websocket part)")

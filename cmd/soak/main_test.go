@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -68,15 +69,16 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // shortOptions is a soak of a few seconds with fast periods and a quick
-// pace; its growth is not judged (too short), by design.
-func shortOptions(bin string) options {
-	return options{duration: 4 * time.Second, every: time.Second, bin: bin, pace: 0.2, healthDeadline: defaultHealthDeadline}
+// pace; its growth is not judged (too short), by design. Its work
+// directory (connlab's logs) is the test's.
+func shortOptions(t *testing.T, bin string) options {
+	return options{duration: 4 * time.Second, every: time.Second, bin: bin, pace: 0.2, healthDeadline: defaultHealthDeadline, dir: t.TempDir()}
 }
 
 // TestSoakShort runs the whole tool briefly: build, child, churn, viewers,
 // Lab, report lines, SIGTERM and the port check.
 func TestSoakShort(t *testing.T) {
-	o := shortOptions(connlabBin(t))
+	o := shortOptions(t, connlabBin(t))
 	var out strings.Builder
 	sum, err := runSoak(testCtx(t), o, &out)
 	if err != nil {
@@ -103,7 +105,7 @@ func TestSoakShort(t *testing.T) {
 // TestSoakDetectsDeath kills connlab after the first period: the soak must
 // fail and say connlab died.
 func TestSoakDetectsDeath(t *testing.T) {
-	o := shortOptions(connlabBin(t))
+	o := shortOptions(t, connlabBin(t))
 	o.duration = time.Minute // ended by the failure long before
 	o.onPeriod = func(pid, n int) {
 		if n == 1 {
@@ -120,10 +122,9 @@ func TestSoakDetectsDeath(t *testing.T) {
 // /healthz goes silent, the soak must fail on its deadline and have
 // connlab dump its goroutines.
 func TestSoakDetectsHang(t *testing.T) {
-	o := shortOptions(connlabBin(t))
+	o := shortOptions(t, connlabBin(t))
 	o.duration = time.Minute
 	o.healthDeadline = 2 * time.Second
-	o.keep = true
 	o.onPeriod = func(pid, n int) {
 		if n == 1 {
 			_ = syscall.Kill(pid, syscall.SIGSTOP)
@@ -134,16 +135,12 @@ func TestSoakDetectsHang(t *testing.T) {
 	if !errors.Is(err, errHealth) {
 		t.Fatalf("err = %v, want a /healthz failure", err)
 	}
-	dir, ok := strings.CutPrefix(strings.TrimSpace(out.String()[strings.LastIndex(out.String(), "soak: work directory kept: "):]), "soak: work directory kept: ")
-	if !ok {
-		t.Fatalf("no work directory in the output:\n%s", out.String())
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dir := o.dir
 	logs, _ := os.ReadDir(dir)
 	var stacks bool
 	for _, e := range logs {
 		if strings.HasSuffix(e.Name(), ".log") {
-			b, _ := os.ReadFile(dir + "/" + e.Name())
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 			stacks = stacks || strings.Contains(string(b), "SIGQUIT") && strings.Contains(string(b), "goroutine ")
 		}
 	}
@@ -155,7 +152,7 @@ func TestSoakDetectsHang(t *testing.T) {
 // TestAbuseShort runs -abuse at a small scale: every figure is measured
 // (targets are not asserted: they are timing figures, not test verdicts).
 func TestAbuseShort(t *testing.T) {
-	o := shortOptions(connlabBin(t))
+	o := shortOptions(t, connlabBin(t))
 	o.abuse = abuseOptions{on: true, runs: 2, clients: 2, subscribes: 20, sockets: 200, window: time.Second}
 	var out strings.Builder
 	rep, err := runAbuse(testCtx(t), o, &out)

@@ -57,16 +57,11 @@ func runSoak(ctx context.Context, o options, out io.Writer) (*summary, error) {
 }
 
 func (s *soak) run(ctx context.Context) (err error) {
-	if s.dir, err = os.MkdirTemp("", "connlab-soak-"); err != nil {
-		return fmt.Errorf("make a work directory: %w", err)
+	var done func(failed bool)
+	if s.dir, done, err = workDir(s.o, "connlab-soak-", s.out); err != nil {
+		return err
 	}
-	defer func() {
-		if err != nil || s.o.keep {
-			fmt.Fprintf(s.out, "soak: work directory kept: %s\n", s.dir)
-			return
-		}
-		_ = os.RemoveAll(s.dir)
-	}()
+	defer func() { done(err != nil) }()
 	if err := s.checkTimeWait(); err != nil {
 		return err
 	}
@@ -90,6 +85,28 @@ func (s *soak) run(ctx context.Context) (err error) {
 		return err
 	}
 	return s.finish(ctx)
+}
+
+// workDir makes the directory for connlab's binary and logs: o.dir when
+// given (the caller owns it), else a new temporary one, which done removes
+// unless the run failed or -keep was given.
+func workDir(o options, prefix string, out io.Writer) (dir string, done func(failed bool), err error) {
+	if o.dir != "" {
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("make the work directory: %w", err)
+		}
+		return o.dir, func(bool) {}, nil
+	}
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", nil, fmt.Errorf("make a work directory: %w", err)
+	}
+	return dir, func(failed bool) {
+		if failed || o.keep {
+			fmt.Fprintf(out, "soak: work directory kept: %s\n", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	}, nil
 }
 
 // checkTimeWait prints the TIME_WAIT the workload may hold and refuses
