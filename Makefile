@@ -15,9 +15,10 @@ TEST_TIMEOUT ?= 8m
 BPF_CLANG := clang-14
 BPF_STRIP := llvm-strip-14
 BPF_DEBS  := clang-14 llvm-14 libbpf-dev
+SOAK    ?= 10m
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf soak soak-abuse
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -64,6 +65,12 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s; FUZZTIME=60s for 
 flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
 	$(GO) test -count=10 -timeout 60m ./...
 	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/experiment/
+
+soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make soak); fail if it dies, hangs or keeps growing
+	$(GO) run ./cmd/soak -duration $(SOAK)
+
+soak-abuse: ## measure issue 6's abuse figures: RSS after 36 Lab runs at concurrency 1000, 8 websocket floods vs /healthz and a viewer
+	$(GO) run ./cmd/soak -abuse
 
 lint: ## staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
