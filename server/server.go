@@ -23,6 +23,7 @@ const (
 	maxBodyBytes = 64 << 10         // JSON request bodies
 	wsQueue      = 512              // messages queued per websocket before it is evicted
 	wsQueueBytes = 8 << 20          // bytes queued per websocket before it is evicted (a snapshot is up to ~0.5 MB)
+	wsQueueTotal = 24 << 20         // bytes queued for all websockets together: past it, one with a backlog is evicted
 	wsWriteWait  = 5 * time.Second  // one websocket write, including pings
 	wsPongWait   = 60 * time.Second // a browser silent this long is gone
 	wsPingEvery  = 25 * time.Second // must be < wsPongWait
@@ -51,6 +52,7 @@ type Monitor interface {
 // Hub is what the server needs of the fan-out (internal/hub).
 type Hub interface {
 	SubscribeBounded(queue int, maxBytes int64) *hub.Sub
+	SetTotalBudget(max int64)
 	Join(s *hub.Sub, topic string)
 	Reserve(s *hub.Sub, topic string) bool
 	Fill(s *hub.Sub, topic string, first []byte) bool
@@ -81,6 +83,9 @@ type Config struct {
 	// wsQueueBytes, wsWriteWait); tests shorten them.
 	WSQueue      int
 	WSQueueBytes int64
+	// WSQueueTotal bounds the bytes queued for all websockets together
+	// (zero: wsQueueTotal).
+	WSQueueTotal int64
 	WSWriteWait  time.Duration
 	// Token, when not empty, is required of every request but /healthz: the
 	// cookie the page gets from ?token=, an "Authorization: Bearer" header,
@@ -116,6 +121,9 @@ func New(cfg Config) *Server {
 	if cfg.WSQueueBytes <= 0 {
 		cfg.WSQueueBytes = wsQueueBytes
 	}
+	if cfg.WSQueueTotal <= 0 {
+		cfg.WSQueueTotal = wsQueueTotal
+	}
 	if cfg.WSWriteWait <= 0 {
 		cfg.WSWriteWait = wsWriteWait
 	}
@@ -123,6 +131,7 @@ func New(cfg Config) *Server {
 		cfg.MaxWebsockets = maxWebsockets
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, hosts: newHostPolicy(cfg.Addr, cfg.AllowHosts), token: newTokenGuard(cfg.Token, cfg.Addr)}
+	cfg.Hub.SetTotalBudget(cfg.WSQueueTotal) // the browsers' queues, all together
 	s.router = s.routes()
 	return s
 }

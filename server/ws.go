@@ -85,6 +85,11 @@ func (c *wsClient) writePump() {
 			c.sub.Took(msg)
 			_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WSWriteWait))
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				// A browser that stopped reading fills its socket: the hub
+				// drops it meanwhile, and no close frame can reach it.
+				if code, reason := closeFor(c.sub.Reason()); code == websocket.CloseTryAgainLater {
+					c.srv.log.Warn("websocket closed: the browser does not keep up (its socket is full: no close frame)", "remote", c.conn.RemoteAddr().String(), "reason", reason)
+				}
 				return
 			}
 		case <-ping.C:

@@ -166,3 +166,41 @@ func TestWebsocketShutdownGoingAway(t *testing.T) {
 		t.Fatalf("close %d %q, want 1001", ce.Code, ce.Text)
 	}
 }
+
+// TestWebsocketTotalBudget: browsers that do not read cannot hold more than
+// the shared budget between them: past it they are closed, while a reading
+// browser keeps its session.
+func TestWebsocketTotalBudget(t *testing.T) {
+	const total = 512 << 10
+	e := newEnv(t, func(c *server.Config) {
+		c.WSQueue = 100_000
+		c.WSQueueBytes = 64 << 20 // never the per-browser budget
+		c.WSQueueTotal = total
+		c.WSWriteWait = 2 * time.Minute
+	})
+	var stalled []*websocket.Conn
+	for range 4 {
+		c, _, err := dialWS(t, e, e.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		stalled = append(stalled, c)
+	}
+	eventually(t, 5*time.Second, "the subscribers", func() bool { return e.hub.Len() == 4 })
+	msg := []byte(`{"type":"ports","pad":"` + strings.Repeat("x", 64<<10) + `"}`)
+	for i := 0; e.hub.Len() > 0; i++ {
+		if i == 4096 {
+			t.Fatal("none dropped after 256 MB published")
+		}
+		e.hub.Publish(monitor.PortsTopic, msg)
+		if q := e.hub.Queued(); q > total+int64(len(msg)) {
+			t.Fatalf("%d bytes queued for all browsers, budget %d", q, total)
+		}
+	}
+	for _, c := range stalled {
+		if ce := closeCode(t, c); ce.Code != websocket.CloseTryAgainLater {
+			t.Fatalf("close %d %q, want 1013", ce.Code, ce.Text)
+		}
+	}
+}

@@ -28,7 +28,6 @@ package hub
 import (
 	"log/slog"
 	"sync"
-	"sync/atomic"
 )
 
 // Reasons a subscriber was dropped, as Sub.Reason reports them.
@@ -46,6 +45,10 @@ const minQueue = 2
 // methods are safe for concurrent use.
 type Hub struct {
 	log *slog.Logger
+	// maxTotal bounds the bytes queued for all subscribers together (0: no
+	// bound); total counts them.
+	maxTotal int64
+	total    int64 // guarded by mu
 
 	mu     sync.Mutex
 	topics map[string]map[*Sub]struct{}
@@ -66,6 +69,21 @@ func New(log *slog.Logger) *Hub {
 	}
 }
 
+// SetTotalBudget bounds the bytes queued for all bounded subscribers
+// together: past it, a subscriber that already has something queued is
+// dropped (ReasonOverBudget) rather than queue more, so a handful of
+// readers that do not read cannot hold more than max between them. 0 means
+// no bound. Call it before subscribers join.
+func (h *Hub) SetTotalBudget(max int64) { h.maxTotal = max }
+
+// Queued is the number of bytes queued for all bounded subscribers (see
+// SubscribeBounded), not yet Took.
+func (h *Hub) Queued() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.total
+}
+
 // Sub is one subscriber: a bounded queue of messages and a Done channel that
 // is closed when the subscriber is dropped.
 type Sub struct {
@@ -73,10 +91,10 @@ type Sub struct {
 	id       uint64
 	c        chan []byte
 	done     chan struct{}
-	maxBytes int64        // 0: no byte bound
-	queued   atomic.Int64 // bytes sent and not yet Took, plus held bytes
+	maxBytes int64 // 0: no byte bound
 
 	// Guarded by h.mu.
+	queued int64 // bytes sent and not yet Took, plus held bytes (0 once dropped)
 	topics map[string]struct{}
 	held   map[string][][]byte // topics reserved and not yet filled: their messages so far
 	reason string              // non-empty once dropped
@@ -169,7 +187,7 @@ func (h *Hub) Fill(s *Sub, topic string, first []byte) bool {
 	}
 	delete(s.held, topic)
 	for _, m := range held {
-		s.queued.Add(-int64(len(m))) // re-counted by send
+		h.unqueue(s, len(m)) // counted again by send
 	}
 	if !h.send(s, first) {
 		return false
@@ -247,10 +265,30 @@ func (s *Sub) C() <-chan []byte { return s.c }
 
 // Took tells the hub that msg, received from C, left the queue: its bytes no
 // longer count against the budget.
-func (s *Sub) Took(msg []byte) { s.queued.Add(-int64(len(msg))) }
+func (s *Sub) Took(msg []byte) {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	s.h.unqueue(s, len(msg))
+}
 
 // Queued is the number of bytes queued (or held) and not yet Took.
-func (s *Sub) Queued() int64 { return s.queued.Load() }
+func (s *Sub) Queued() int64 {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	return s.queued
+}
+
+// unqueue takes n bytes off s's count and the hub's; h.mu must be held. A
+// dropped subscriber's bytes were taken off when it was dropped.
+func (h *Hub) unqueue(s *Sub, n int) {
+	if s.reason != "" {
+		return
+	}
+	s.queued -= int64(n)
+	if s.maxBytes > 0 {
+		h.total -= int64(n)
+	}
+}
 
 // Done is closed when the subscriber is dropped; Reason then says why.
 func (s *Sub) Done() <-chan struct{} { return s.done }
@@ -284,7 +322,7 @@ func (h *Hub) send(s *Sub, msg []byte) bool {
 	case s.c <- msg:
 		return true
 	default:
-		s.queued.Add(-int64(len(msg)))
+		h.unqueue(s, len(msg))
 		h.log.Warn("hub: dropping slow subscriber", "sub", s.id, "queue", cap(s.c))
 		h.drop(s, ReasonSlow)
 		return false
@@ -298,13 +336,21 @@ func (h *Hub) account(s *Sub, n int) bool {
 	if s.reason != "" {
 		return false
 	}
-	q := s.queued.Load()
+	q := s.queued
 	if s.maxBytes > 0 && q > 0 && q+int64(n) > s.maxBytes {
 		h.log.Warn("hub: dropping subscriber over its byte budget", "sub", s.id, "queued_bytes", q, "message_bytes", n, "budget", s.maxBytes)
 		h.drop(s, ReasonOverBudget)
 		return false
 	}
-	s.queued.Add(int64(n))
+	if h.maxTotal > 0 && s.maxBytes > 0 && q > 0 && h.total+int64(n) > h.maxTotal {
+		h.log.Warn("hub: dropping subscriber: all subscribers' queues are over their shared budget", "sub", s.id, "queued_bytes", q, "all_queued_bytes", h.total, "budget", h.maxTotal)
+		h.drop(s, ReasonOverBudget)
+		return false
+	}
+	s.queued += int64(n)
+	if s.maxBytes > 0 { // only bounded subscribers share the hub's budget
+		h.total += int64(n)
+	}
 	return true
 }
 
@@ -314,10 +360,16 @@ func (h *Hub) drop(s *Sub, reason string) {
 	if s.reason != "" {
 		return
 	}
-	s.reason = reason
 	for topic := range s.topics {
 		h.leave(s, topic)
 	}
+	// What is still queued is no longer anyone's to send: it stops
+	// counting against the hub's budget (the writer stops taking).
+	if s.maxBytes > 0 {
+		h.total -= s.queued
+	}
+	s.queued = 0
+	s.reason = reason
 	delete(h.subs, s)
 	close(s.done)
 }
@@ -327,7 +379,7 @@ func (h *Hub) drop(s *Sub, reason string) {
 func (h *Hub) leave(s *Sub, topic string) {
 	if held, ok := s.held[topic]; ok {
 		for _, m := range held {
-			s.queued.Add(-int64(len(m)))
+			h.unqueue(s, len(m))
 		}
 		delete(s.held, topic)
 	}

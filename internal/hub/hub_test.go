@@ -487,3 +487,44 @@ func TestReserveFillIsOrdered(t *testing.T) {
 	}
 	h.Close()
 }
+
+// TestTotalBudget: readers that do not read cannot hold more than the
+// hub's total budget between them; dropping one frees its share.
+func TestTotalBudget(t *testing.T) {
+	h := New(nil)
+	h.SetTotalBudget(1000)
+	a, b := h.SubscribeBounded(100, 10_000), h.SubscribeBounded(100, 10_000)
+	var first *Sub
+	for _, s := range []*Sub{a, b} {
+		h.Join(s, "t")
+	}
+	msg := make([]byte, 400)
+	h.Publish("t", msg) // 800 in all
+	h.Publish("t", msg) // the first to pass 1000 is dropped, freeing its 400
+	switch {
+	case isDone(a) && !isDone(b):
+		first = b
+	case isDone(b) && !isDone(a):
+		first = a
+	default:
+		t.Fatalf("a dropped %v, b dropped %v: want exactly one", isDone(a), isDone(b))
+	}
+	if h.Queued() != 800 || first.Queued() != 800 {
+		t.Fatalf("hub queues %d, the survivor %d: want 800 and 800", h.Queued(), first.Queued())
+	}
+	first.Took([]byte(recv(t, first)))
+	if h.Queued() != 400 {
+		t.Fatalf("hub queues %d after Took, want 400", h.Queued())
+	}
+	// An unbounded subscriber (tests, internal use) is never counted.
+	u := h.Subscribe(100)
+	h.Join(u, "t")
+	h.Publish("t", msg)
+	if isDone(u) || h.Queued() != 800 {
+		t.Fatalf("unbounded subscriber dropped %v, hub queues %d", isDone(u), h.Queued())
+	}
+	h.Close()
+	if h.Queued() != 0 {
+		t.Fatalf("hub queues %d after Close, want 0", h.Queued())
+	}
+}
