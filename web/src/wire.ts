@@ -224,13 +224,19 @@ export interface ErrorMessage {
 }
 
 /** Every message the server sends on /ws. */
-export type ServerMessage = Hello | Snapshot | Tick | PortsMessage | ErrorMessage | ExpSnapshot | ExpUpdate;
+export type ServerMessage = Hello | Snapshot | Tick | Transitions | PortsMessage | ErrorMessage | ExpSnapshot | ExpUpdate;
 
 /** What the browser sends on /ws. */
 export interface Request {
   type: 'subscribe' | 'unsubscribe';
   port?: number;
   experiment?: string;
+}
+
+/** GET /api/ports/{port}/verdict: the live Watch verdict, the answer first. */
+export interface PortVerdict {
+  port: number;
+  findings: Finding[];
 }
 
 /** GET /api/system. */

@@ -1,8 +1,8 @@
 // HTTP API client (same origin). Errors come back as ApiError carrying the
 // server's {"error":{"code","message","field"}}.
 
-import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, PortStatus, PresetInfo, Socket, SpecJSON, System, WireError } from '../wire';
-import { normCounts, normResult } from './messages';
+import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, FlowConns, PortStatus, PortVerdict, PresetInfo, Socket, SpecJSON, System, WireError } from '../wire';
+import { normConns, normCounts, normFlow, normResult, normVerdict } from './messages';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -47,7 +47,8 @@ async function call<T>(f: Fetch, method: string, path: string, body?: unknown): 
 }
 
 function normStatus(p: PortStatus): PortStatus {
-  return { ...p, counts: normCounts(p.counts) };
+  const flow = normFlow(p.flow);
+  return { ...p, counts: normCounts(p.counts), ...(flow ? { flow } : {}) };
 }
 
 export class Api {
@@ -76,6 +77,16 @@ export class Api {
 
   async sockets(port: number): Promise<Socket[]> {
     return (await call<Socket[] | null>(this.#f, 'GET', `/api/ports/${port}/sockets`)) ?? [];
+  }
+
+  /** The live Watch verdict of a port, the answer first. */
+  async verdict(port: number): Promise<PortVerdict> {
+    return normVerdict(await call<unknown>(this.#f, 'GET', `/api/ports/${port}/verdict`), port);
+  }
+
+  /** The most recent connections of a port that ended, oldest first. */
+  async connections(port: number): Promise<FlowConns> {
+    return normConns(await call<unknown>(this.#f, 'GET', `/api/ports/${port}/connections`), port);
   }
 
   system(): Promise<System> {

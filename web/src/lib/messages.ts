@@ -2,7 +2,25 @@
 // nulls Go writes for nil slices and maps turned into empty values so the
 // rest of the app never checks for them.
 
-import type { Counts, ExperimentResult, ExpRequests, ExpSnapshot, ExpUpdate, ServerMessage, Snapshot, Tick, Timeline } from '../wire';
+import type {
+  Counts,
+  ExperimentResult,
+  ExpRequests,
+  ExpSnapshot,
+  ExpUpdate,
+  Flow,
+  FlowConn,
+  FlowConns,
+  FlowCounts,
+  PortVerdict,
+  ServerMessage,
+  Side,
+  Snapshot,
+  Tick,
+  Timeline,
+  TransitionEvent,
+  Transitions,
+} from '../wire';
 
 type Json = Record<string, unknown>;
 
@@ -28,6 +46,75 @@ export function normTimeline(t: unknown, port: number): Timeline {
     server: isObj(o.server) ? (o.server as Record<string, number[]>) : {},
     client: isObj(o.client) ? (o.client as Record<string, number[]>) : {},
   };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function numOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function pair(v: unknown): { server: number; client: number } {
+  const o = isObj(v) ? v : {};
+  return { server: num(o.server), client: num(o.client) };
+}
+
+function flowCounts(v: unknown): FlowCounts {
+  const o = isObj(v) ? v : {};
+  const cf = isObj(o.closedFirst) ? o.closedFirst : {};
+  return {
+    opened: num(o.opened),
+    openedBy: pair(o.openedBy),
+    closedFirst: { server: num(cf.server), client: num(cf.client), simultaneous: num(cf.simultaneous) },
+    reset: num(o.reset),
+    timeWait: pair(o.timeWait),
+  };
+}
+
+/**
+ * A port's flow figures with every field present (0 for a missing count,
+ * null kept where the server means "not measured"); undefined when absent
+ * or not a flow at all.
+ */
+export function normFlow(v: unknown): Flow | undefined {
+  if (!isObj(v) || (v.source !== 'ebpf' && v.source !== 'polls')) return undefined;
+  const w = isObj(v.last60s) ? v.last60s : {};
+  const lt = isObj(v.lifetimeMs) ? v.lifetimeMs : {};
+  const fc = isObj(v.forecast) ? v.forecast : {};
+  return {
+    source: v.source,
+    // Polls count lower bounds whatever the flag says: never show them as exact.
+    lowerBound: v.lowerBound === true || v.source === 'polls',
+    ...(typeof v.missing === 'string' && v.missing ? { missing: v.missing } : {}),
+    since: typeof v.since === 'string' ? v.since : '',
+    total: flowCounts(v.total),
+    last60s: { ...flowCounts(w), perSec: num(w.perSec), windowSec: num(w.windowSec) },
+    lifetimeMs: { p50: numOrNull(lt.p50), p99: numOrNull(lt.p99), n: num(lt.n) },
+    forecast: { timeWaitSteady: pair(fc.timeWaitSteady), ephemeralExhaustSec: numOrNull(fc.ephemeralExhaustSec) },
+    ...(num(v.untracked) > 0 ? { untracked: num(v.untracked) } : {}),
+    ...(num(v.lostEvents) > 0 ? { lostEvents: num(v.lostEvents) } : {}),
+  };
+}
+
+function isSide(v: unknown): v is Side {
+  return v === 'server' || v === 'client';
+}
+
+/** The well-formed events of a transitions message (a malformed one is dropped, not the batch). */
+function normEvents(v: unknown): TransitionEvent[] {
+  const out: TransitionEvent[] = [];
+  if (!Array.isArray(v)) return out;
+  for (const e of v) {
+    if (!isObj(e) || typeof e.at !== 'number' || !isSide(e.side) || typeof e.local !== 'string' || typeof e.remote !== 'string') continue;
+    const ev: TransitionEvent = { at: e.at, side: e.side, local: e.local, remote: e.remote, from: String(e.from ?? ''), to: String(e.to ?? '') };
+    if (e.reset === 'sent' || e.reset === 'received') ev.reset = e.reset;
+    if (typeof e.pid === 'number' && e.pid > 0) ev.pid = e.pid;
+    if (typeof e.process === 'string' && e.process) ev.process = e.process;
+    out.push(ev);
+  }
+  return out;
 }
 
 /** Parses one server message; null for anything malformed or of an unknown type. */
@@ -59,6 +146,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
         sockets,
         socketsTotal: typeof v.socketsTotal === 'number' ? v.socketsTotal : sockets.length,
         timeline: normTimeline(v.timeline, s.port),
+        flow: normFlow(v.flow),
       };
     }
     case 'tick': {
@@ -70,7 +158,16 @@ export function parseServerMessage(text: string): ServerMessage | null {
         counts: normCounts(v.counts),
         changes: Array.isArray(v.changes) ? t.changes : [],
         truncated: v.truncated === true,
+        flow: normFlow(v.flow),
       };
+    }
+    case 'transitions': {
+      if (typeof v.port !== 'number') return null;
+      const m: Transitions = { type: 'transitions', port: v.port, events: normEvents(v.events) };
+      if (num(v.dropped) > 0) m.dropped = num(v.dropped);
+      const flow = normFlow(v.flow);
+      if (flow) m.flow = flow;
+      return m;
     }
     case 'ports':
       return {
@@ -132,6 +229,35 @@ function normRequests(r: unknown): ExpRequests {
 
 function normFindings(f: unknown): ExperimentResult['findings'] {
   return arr<ExperimentResult['findings'][number]>(f).map((x) => ({ ...x, evidence: arr<string>(x.evidence) }));
+}
+
+/** GET .../verdict with Go's nil slices made empty. */
+export function normVerdict(v: unknown, port: number): PortVerdict {
+  const o = isObj(v) ? v : {};
+  return { port: typeof o.port === 'number' ? o.port : port, findings: normFindings(o.findings) };
+}
+
+function isCloser(v: unknown): v is FlowConn['closedFirst'] {
+  return v === '' || v === 'server' || v === 'client' || v === 'simultaneous';
+}
+
+/** GET .../connections with Go's nils made empty and malformed entries dropped. */
+export function normConns(v: unknown, port: number): FlowConns {
+  const o = isObj(v) ? v : {};
+  const out: FlowConn[] = [];
+  for (const c of arr<unknown>(o.connections)) {
+    if (!isObj(c) || typeof c.client !== 'string' || typeof c.server !== 'string' || typeof c.endedMs !== 'number') continue;
+    out.push({
+      client: c.client,
+      server: c.server,
+      openedMs: numOrNull(c.openedMs),
+      endedMs: c.endedMs,
+      closedFirst: isCloser(c.closedFirst) ? c.closedFirst : '',
+      reset: c.reset === true,
+      here: arr<unknown>(c.here).filter(isSide),
+    });
+  }
+  return { port: typeof o.port === 'number' ? o.port : port, source: o.source === 'ebpf' ? 'ebpf' : 'polls', connections: out };
 }
 
 /** An ExperimentResult (HTTP or exp-snapshot) with Go's nil slices and maps made empty. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STACK_ORDER, STATES, STATE_COLORS, STATE_HINTS, stateColor, UNKNOWN_COLOR } from './states';
+import { CLOSE_COLORS, STACK_ORDER, STATES, STATE_COLORS, STATE_HINTS, stateColor, UNKNOWN_COLOR } from './states';
 
 // Colour-vision-deficiency simulation (Machado, Oliveira & Fernandes 2009,
 // severity 1.0) applied in linear RGB, then CIE76 ΔE in CIELAB (D65).
@@ -72,5 +72,13 @@ describe('state colours', () => {
         expect(deltaE(STATE_COLORS[STATES[i]], STATE_COLORS[STATES[j]], CVD.normal), `${STATES[i]} vs ${STATES[j]}`).toBeGreaterThan(15);
       }
     }
+  });
+
+  it('the two "closed first" colours stay apart for every colour vision', () => {
+    // Stacked on one chart (closed first by this side, both at once): they must not merge.
+    for (const [vision, m] of Object.entries(CVD)) {
+      expect(deltaE(CLOSE_COLORS.first, CLOSE_COLORS.simultaneous, m), vision).toBeGreaterThan(15);
+    }
+    expect(CLOSE_COLORS.first).toBe(STATE_COLORS.TIME_WAIT);
   });
 });

@@ -89,3 +89,15 @@ export function isState(name: string): name is StateName {
 export function stateColor(name: string): string {
   return isState(name) ? STATE_COLORS[name] : UNKNOWN_COLOR;
 }
+
+/**
+ * Colours of who closed first (Watch's flow tiles and "closed first by"
+ * charts), taken from the state each close leads to, so they match the state
+ * charts: the side that closes first holds TIME_WAIT; a simultaneous close
+ * passes through CLOSING on both sides. (An RST has no state of its own: it
+ * is drawn in the theme's error colour, as in the Lab's swimlanes.)
+ */
+export const CLOSE_COLORS = {
+  first: STATE_COLORS.TIME_WAIT,
+  simultaneous: STATE_COLORS.CLOSING,
+} as const;

@@ -9,6 +9,7 @@ import type { Hello, ServerMessage, System, WireError } from '../wire';
 import { Api, ApiError } from './api';
 import type { Connection, ConnStatus } from './conn';
 import { PortFeed } from './feed';
+import { FlowFeed } from './flowfeed';
 import { FrameCoalescer } from './frame';
 import type { Link } from './link.svelte';
 import { PortSet } from './portset';
@@ -27,6 +28,10 @@ export class WatchStore {
   /** The selected port's live data; read it when `revision` changes. */
   feed = $state.raw<PortFeed | null>(null);
   revision = $state(0);
+  /** The selected port's connection flow (who closes first, lanes, verdict); read it when `flowRevision` changes. */
+  flow = $state.raw<FlowFeed | null>(null);
+  /** Bumped at most once per frame, apart from `revision`: transitions arrive every few ms and redraw only the flow. */
+  flowRevision = $state(0);
 
   readonly api: Api;
   readonly #set = new PortSet();
@@ -36,6 +41,10 @@ export class WatchStore {
   #hello: Hello | null = null;
   #off: (() => void)[] = [];
   readonly #frame = new FrameCoalescer(
+    (cb) => window.requestAnimationFrame(cb),
+    (id) => window.cancelAnimationFrame(id),
+  );
+  readonly #flowFrame = new FrameCoalescer(
     (cb) => window.requestAnimationFrame(cb),
     (id) => window.cancelAnimationFrame(id),
   );
@@ -67,6 +76,7 @@ export class WatchStore {
   stop(): void {
     for (const off of this.#off.splice(0)) off();
     this.#frame.cancel();
+    this.#flowFrame.cancel();
   }
 
   async refreshPorts(): Promise<void> {
@@ -131,8 +141,10 @@ export class WatchStore {
     this.selected = port;
     this.problem = null;
     this.feed = port === null ? null : new PortFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
+    this.flow = port === null ? null : new FlowFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
     if (port !== null) this.#conn.subscribe(port);
     this.#bump();
+    this.flowChanged();
   }
 
   #onMessage(m: ServerMessage): void {
@@ -144,6 +156,7 @@ export class WatchStore {
         if (interval === undefined) break; // first hello: start() is loading the rest
         // A reconnect, maybe to a restarted server: reload what may have changed.
         if (interval !== m.intervalMs && this.feed) this.feed = new PortFeed(this.feed.port, m.intervalMs);
+        if (interval !== m.intervalMs && this.flow) this.flow = new FlowFeed(this.flow.port, m.intervalMs);
         void this.refreshSystem();
         void this.refreshPorts();
         break;
@@ -159,6 +172,7 @@ export class WatchStore {
           this.problem = null;
           this.#bump();
         }
+        if (this.flow?.onSnapshot(m)) this.flowChanged();
         break;
       case 'tick':
         if (this.feed && m.port === this.feed.port) {
@@ -166,11 +180,20 @@ export class WatchStore {
           if (u.resync) this.#conn.resync(m.port);
           if (u.changed) this.#bump();
         }
+        if (this.flow?.onTick(m)) this.flowChanged();
+        break;
+      case 'transitions':
+        if (this.flow?.onTransitions(m)) this.flowChanged();
         break;
       case 'error':
         this.problem = errorText(m.error);
         break;
     }
+  }
+
+  /** The flow changed (a message, or a verdict fetched): redraw it at the next frame. */
+  flowChanged(): void {
+    this.#flowFrame.schedule(() => this.flowRevision++);
   }
 
   /** Redraw at the next frame (at most once per frame whatever the tick rate). */
