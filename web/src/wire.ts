@@ -372,6 +372,8 @@ export interface ExperimentResult {
   kernel: ExpKernel;
   latency: ExpLatency;
   findings: Finding[];
+  /** One line answering the preset's question from the measured evidence; set by the verdict. */
+  answer?: string;
   lanes: Lane[];
   lanesTotal: number;
   log: RequestLine[];
@@ -422,6 +424,8 @@ export interface ExpUpdate {
   kernel: ExpKernel;
   latency: ExpLatency;
   findings: Finding[];
+  /** One line answering the preset's question from the measured evidence; set by the verdict. */
+  answer?: string;
   lanes: Lane[];
   lanesSkipped?: number;
   log: RequestLine[];
