@@ -69,6 +69,9 @@ type ExperimentResult struct {
 	Latency     ExpLatency     `json:"latency"`
 	// Findings are the verdict, computed from the measurements only.
 	Findings []Finding `json:"findings"`
+	// Answer is one line answering the preset's question from the measured
+	// evidence; set by the verdict.
+	Answer string `json:"answer,omitempty"`
 
 	// Lanes are the most recent connections in detail, oldest first;
 	// LanesTotal counts every connection (the others are in the counters).
@@ -335,6 +338,9 @@ type ExpUpdate struct {
 	Kernel      ExpKernel      `json:"kernel"`
 	Latency     ExpLatency     `json:"latency"`
 	Findings    []Finding      `json:"findings"`
+	// Answer is one line answering the preset's question from the measured
+	// evidence; set by the verdict.
+	Answer string `json:"answer,omitempty"`
 
 	Lanes        []Lane        `json:"lanes"`
 	LanesSkipped int           `json:"lanesSkipped,omitempty"`

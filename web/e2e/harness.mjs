@@ -283,3 +283,93 @@ export async function canvasColours(loc) {
     STATE_RGB,
   );
 }
+
+/** The two screens connlab is designed for: a 720p projector and a full-HD monitor. */
+export const VIEWPORTS = [
+  { width: 1280, height: 720 },
+  { width: 1920, height: 1080 },
+];
+
+/**
+ * The bounding box of every element a locator matches, in viewport pixels
+ * (the page not scrolled), with a name for messages.
+ * @param {import('playwright-core').Locator} loc
+ * @param {string} name
+ * @returns {Promise<{ name: string, x: number, y: number, width: number, height: number }[]>}
+ */
+export async function boxes(loc, name) {
+  const all = await loc.evaluateAll((els) =>
+    els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }),
+  );
+  return all.map((b, i) => ({ name: all.length > 1 ? `${name}[${i}]` : name, ...b }));
+}
+
+/** Sub-pixel slack for layout rounding. */
+const SLACK_PX = 0.5;
+
+/**
+ * Whether a box lies inside the viewport (fully visible without scrolling)
+ * and is not empty.
+ * @param {{ x: number, y: number, width: number, height: number }} b
+ * @param {{ width: number, height: number }} vp
+ */
+export function inside(b, vp) {
+  return b.width > 0 && b.height > 0 && b.x >= -SLACK_PX && b.y >= -SLACK_PX && b.x + b.width <= vp.width + SLACK_PX && b.y + b.height <= vp.height + SLACK_PX;
+}
+
+/**
+ * Whether two boxes overlap by more than the slack.
+ * @param {{ x: number, y: number, width: number, height: number }} a
+ * @param {{ x: number, y: number, width: number, height: number }} b
+ */
+export function overlap(a, b) {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > SLACK_PX && h > SLACK_PX;
+}
+
+/**
+ * Records, for the canvases with the given data-testid, every fillText call:
+ * the text, the font, its measured width and the maxWidth it was given (a
+ * wider text is squeezed). Call before the page loads; read with
+ * `canvasTexts(page)`.
+ * @param {import('playwright-core').Page} page
+ * @param {string} testid
+ */
+export async function recordCanvasText(page, testid) {
+  await page.addInitScript((id) => {
+    const w = /** @type {any} */ (window);
+    w.__canvasText = [];
+    const orig = CanvasRenderingContext2D.prototype.fillText;
+    /**
+     * @this {CanvasRenderingContext2D}
+     * @param {string} text
+     * @param {number} x
+     * @param {number} y
+     * @param {number} [maxWidth]
+     */
+    CanvasRenderingContext2D.prototype.fillText = function (text, x, y, maxWidth) {
+      if (this.canvas.dataset.testid === id) {
+        w.__canvasText.push({ text: String(text), font: this.font, width: this.measureText(String(text)).width, maxWidth: maxWidth ?? null });
+      }
+      return maxWidth === undefined ? orig.call(this, text, x, y) : orig.call(this, text, x, y, maxWidth);
+    };
+  }, testid);
+}
+
+/**
+ * The fillText calls recorded since the page loaded (and clears them).
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<{ text: string, font: string, width: number, maxWidth: number | null }[]>}
+ */
+export async function canvasTexts(page) {
+  return page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    const out = w.__canvasText ?? [];
+    w.__canvasText = [];
+    return out;
+  });
+}

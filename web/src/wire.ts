@@ -492,6 +492,8 @@ export interface ExperimentResult {
   kernel: ExpKernel;
   latency: ExpLatency;
   findings: Finding[];
+  /** One line answering the preset's question from the measured evidence; set by the verdict. */
+  answer?: string;
   lanes: Lane[];
   lanesTotal: number;
   log: RequestLine[];
@@ -542,6 +544,8 @@ export interface ExpUpdate {
   kernel: ExpKernel;
   latency: ExpLatency;
   findings: Finding[];
+  /** One line answering the preset's question from the measured evidence; set by the verdict. */
+  answer?: string;
   lanes: Lane[];
   lanesSkipped?: number;
   log: RequestLine[];

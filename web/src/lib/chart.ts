@@ -5,6 +5,7 @@
 
 import type uPlot from 'uplot';
 import { stateColor } from './states';
+import { trailingWindow, type XWindow } from './yscale';
 
 export interface ChartChrome {
   axis: string;
@@ -68,7 +69,34 @@ export function relativeAxis(t0: number, minSpan: number, maxTicks = 7): XAxis {
   };
 }
 
-export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome, x?: XAxis): uPlot.Options {
+/**
+ * The y range of a chart: [0, yMax(m)], m being the chart's own max or, when
+ * a shared max is given (lib/yscale.ts: both sides of one port), the larger
+ * of the two, so charts that share one never clip a point of their own.
+ */
+export function yRange(ownMax: number | null, shared?: () => number): [number, number] {
+  const own = ownMax !== null && Number.isFinite(ownMax) ? ownMax : 0;
+  return [0, yMax(Math.max(own, shared ? shared() : 0))];
+}
+
+/**
+ * @param shared the max both sides' charts scale to (lib/yscale.ts); the
+ *   chart's own max when absent
+ */
+/** The x range a chart shows given its newest x: the custom axis's, else the trailing window. */
+export function visibleWindow(windowSec: number, x?: XAxis): XWindow {
+  return x ? x.range : trailingWindow(windowSec);
+}
+
+export function chartOptions(
+  order: readonly string[],
+  width: number,
+  height: number,
+  windowSec: number,
+  chrome: ChartChrome,
+  x?: XAxis,
+  shared?: () => number,
+): uPlot.Options {
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   order.forEach((state, i) => {
@@ -97,8 +125,8 @@ export function chartOptions(order: readonly string[], width: number, height: nu
     cursor: { show: false, drag: { x: false, y: false } },
     scales: {
       // A fixed window ending at the newest point: the chart scrolls steadily.
-      x: { time: true, range: (_u, _min, max) => (x ? x.range(max) : [max - windowSec, max]) },
-      y: { range: (_u, _min, max) => [0, yMax(max)] },
+      x: { time: true, range: (_u, _min, max) => visibleWindow(windowSec, x)(max) },
+      y: { range: (_u, _min, max) => yRange(max, shared) },
     },
     axes: [
       x

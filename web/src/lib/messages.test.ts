@@ -74,6 +74,15 @@ describe('parseServerMessage', () => {
       requests: { serverSaw: { close: 1 }, framing: {} },
       kernel: { last: { server: { LISTEN: 1 }, client: {} } },
     });
+    // The optional one-line answer: a string is kept, anything else dropped.
+    const answered = parseServerMessage(
+      '{"type":"exp-update","id":"e1","seq":3,"status":"completed","answer":"The server closed 9 of 10 first","findings":null,"lanes":null,"log":null,"timeline":null}',
+    );
+    expect(answered).toMatchObject({ type: 'exp-update', answer: 'The server closed 9 of 10 first' });
+    const odd = parseServerMessage('{"type":"exp-update","id":"e1","seq":3,"status":"completed","answer":42}');
+    expect(odd && 'answer' in odd ? odd.answer : undefined).toBeUndefined();
+    const snapAnswered = parseServerMessage('{"type":"exp-snapshot","id":"e1","seq":0,"result":{"id":"e1","answer":"yes"}}');
+    expect(snapAnswered).toMatchObject({ result: { answer: 'yes' } });
     expect(parseServerMessage('{"type":"exp-update","seq":1}')).toBeNull();
     expect(parseServerMessage('{"type":"exp-snapshot","id":"e1","seq":0}')).toBeNull();
   });

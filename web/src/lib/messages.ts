@@ -195,6 +195,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
         requests: normRequests(v.requests),
         kernel: { ...u.kernel, last: normCounts(isObj(v.kernel) ? v.kernel.last : undefined) },
         findings: normFindings(v.findings),
+        answer: str(v.answer),
         lanes: arr(v.lanes),
         log: arr(v.log),
         timeline: normTimeline(v.timeline, 0),
@@ -216,6 +217,11 @@ export function parseServerMessage(text: string): ServerMessage | null {
 
 function arr<T>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
+}
+
+/** A string, or undefined for anything else (an optional text field). */
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function rec(v: unknown): Record<string, number> {
@@ -269,6 +275,7 @@ export function normResult(v: unknown): ExperimentResult {
     requests: normRequests(o.requests),
     kernel: { ...r.kernel, last: normCounts(isObj(o.kernel) ? o.kernel.last : undefined) },
     findings: normFindings(o.findings),
+    answer: str(o.answer),
     lanes: arr(o.lanes),
     log: arr(o.log),
     timeline: normTimeline(o.timeline, typeof o.port === 'number' ? o.port : 0),

@@ -60,6 +60,17 @@ describe('StackedSeries', () => {
     expect(s.latest).toEqual({ ESTABLISHED: 5, TIME_WAIT: 2 });
   });
 
+  it('max total over an x range (seconds), inclusive', () => {
+    const s = new StackedSeries(10, ORDER);
+    s.push(1000, { ESTABLISHED: 9 });
+    s.push(2000, { ESTABLISHED: 2, TIME_WAIT: 1 });
+    s.push(3000, { ESTABLISHED: 4 });
+    expect(s.maxTotal()).toBe(9);
+    expect(s.maxTotal(2, 3)).toBe(4);
+    expect(s.maxTotal(2, 2)).toBe(3);
+    expect(s.maxTotal(4, 9)).toBe(0);
+  });
+
   it('lists the states present in the window', () => {
     const s = new StackedSeries(3, ORDER);
     s.push(1000, { LISTEN: 1 });

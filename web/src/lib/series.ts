@@ -97,11 +97,17 @@ export class StackedSeries {
     return [this.#x.subarray(s, e), ...this.#y.map((c) => c.subarray(s, e))];
   }
 
-  /** Highest stacked total in the window (for a stable y scale). */
-  maxTotal(): number {
+  /**
+   * Highest stacked total in the window (for a stable y scale), or among the
+   * points with x (seconds) in [from, to] when given.
+   */
+  maxTotal(from = -Infinity, to = Infinity): number {
     const top = this.#y[this.#y.length - 1];
     let m = 0;
-    for (let i = this.#start; i < this.#end; i++) if (top[i] > m) m = top[i];
+    for (let i = this.#start; i < this.#end; i++) {
+      const x = this.#x[i];
+      if (x >= from && x <= to && top[i] > m) m = top[i];
+    }
     return m;
   }
 

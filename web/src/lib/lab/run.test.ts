@@ -57,6 +57,16 @@ describe('ExpRun', () => {
     expect(r.lanesTotal).toBe(3);
   });
 
+  it("takes the server's answer from the snapshot and replaces it with each update's", () => {
+    const r = new ExpRun('e1');
+    r.onSnapshot(snap(0, { answer: 'so far: 3 of 3 closed by the server' }), 0);
+    expect(r.facts?.answer).toBe('so far: 3 of 3 closed by the server');
+    r.onUpdate(update(1, { answer: 'The server closed 27 of 30 first' }), 0);
+    expect(r.facts?.answer).toBe('The server closed 27 of 30 first');
+    r.onUpdate(update(2), 0); // absolute: an update without one clears it
+    expect(r.facts?.answer).toBeUndefined();
+  });
+
   it('applies a gap and asks for a snapshot (rate-limited), which then replaces everything', () => {
     const r = new ExpRun('e1');
     r.onSnapshot(snap(0), 0);

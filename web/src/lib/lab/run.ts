@@ -107,6 +107,7 @@ export class ExpRun {
       kernel: u.kernel,
       latency: u.latency,
       findings: u.findings,
+      answer: u.answer,
     };
     if (u.done && u.status === 'running') this.facts.status = 'completed'; // defensive: done is final
     this.#upsertLanes(u.lanes);

@@ -13,3 +13,12 @@ export function shownFindings(findings: readonly Finding[], status: ExpStatus): 
   if (status !== 'running') return [...findings];
   return findings.filter((f) => f.id !== UNFINISHED_ID);
 }
+
+/**
+ * The index of the finding the card shows as its headline: the first one
+ * (the verdict orders the finding that answers the question first), passing
+ * over the unfinished-run warning, which stays above it. -1 when none.
+ */
+export function headlineIndex(findings: readonly Finding[]): number {
+  return findings.findIndex((f) => f.id !== UNFINISHED_ID);
+}
