@@ -10,12 +10,12 @@ import (
 // evidenceOf turns the measurements into the verdict's Evidence: observed
 // facts only, never the spec.
 func evidenceOf(m *measures, keepaliveTotal int) verdict.Evidence {
-	q, c, k := &m.requests, &m.conns, &m.kernel
+	q, c, k := &m.Requests, &m.Connections, &m.Kernel
 	return verdict.Evidence{
 		Go:         runtime.Version(),
 		Completed:  m.status == wire.ExpCompleted,
 		Running:    m.status == wire.ExpRunning,
-		DurationMs: m.progress.WorkloadMs,
+		DurationMs: m.Progress.WorkloadMs,
 		Requests: verdict.Requests{
 			Total:        q.Total,
 			Errors:       q.Errors,
@@ -61,9 +61,9 @@ func evidenceOf(m *measures, keepaliveTotal int) verdict.Evidence {
 			KeepaliveTimers:       keepaliveTotal,
 		},
 		Latency: verdict.Latency{
-			P50Ms:          m.latency.P50Ms,
-			P99Ms:          m.latency.P99Ms,
-			RequestsPerSec: m.latency.RequestsPerSec,
+			P50Ms:          m.Latency.P50Ms,
+			P99Ms:          m.Latency.P99Ms,
+			RequestsPerSec: m.Latency.RequestsPerSec,
 		},
 	}
 }

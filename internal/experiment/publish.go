@@ -18,15 +18,11 @@ type Publisher interface {
 // Topic is the topic that carries an experiment's events: "exp:<id>".
 func Topic(id string) string { return "exp:" + id }
 
-// measures is every counter of a run at one moment.
+// measures is every counter of a run at one moment: the wire measures the
+// result and the update share, with the run's status and error.
 type measures struct {
 	status, err string
-	progress    wire.ExpProgress
-	requests    wire.ExpRequests
-	conns       wire.ExpConnections
-	kernel      wire.ExpKernel
-	latency     wire.ExpLatency
-	findings    []wire.Finding
+	wire.ExpMeasures
 }
 
 // measure gathers the counters and runs the verdict on them.
@@ -36,11 +32,10 @@ func (r *run) measure() measures {
 		w.stats.mergeInto(&t)
 	}
 	byConn, byProto := r.srv.sawCounts()
-	m := measures{
-		requests: t.render(byConn, byProto),
-		conns:    r.tr.connections(),
-		kernel:   r.ks.render(),
-	}
+	var m measures
+	m.Requests = t.render(byConn, byProto)
+	m.Connections = r.tr.connections()
+	m.Kernel = r.ks.render()
 	now := time.Now()
 	r.mu.Lock()
 	m.status = r.status
@@ -48,7 +43,7 @@ func (r *run) measure() measures {
 		m.err = r.err.Error()
 	}
 	end, workEnd := r.ended, r.workEnd
-	m.progress.Phase = r.phase
+	m.Progress.Phase = r.phase
 	r.mu.Unlock()
 	if end.IsZero() {
 		end = now
@@ -56,23 +51,23 @@ func (r *run) measure() measures {
 	if workEnd.IsZero() {
 		workEnd = now
 	}
-	m.progress.ElapsedMs = msOf(int64(end.Sub(r.start)))
-	m.progress.WorkloadMs = msOf(int64(workEnd.Sub(r.start)))
-	m.progress.RequestsDone = t.total
-	m.progress.RequestsTarget = r.spec.Requests
-	m.progress.DurationMs = msOf(int64(r.spec.Duration))
-	m.progress.ObserveMs = msOf(int64(r.spec.Observe))
-	m.progress.UntilStopped = r.spec.UntilStopped()
-	m.latency = wire.ExpLatency{
+	m.Progress.ElapsedMs = msOf(int64(end.Sub(r.start)))
+	m.Progress.WorkloadMs = msOf(int64(workEnd.Sub(r.start)))
+	m.Progress.RequestsDone = t.total
+	m.Progress.RequestsTarget = r.spec.Requests
+	m.Progress.DurationMs = msOf(int64(r.spec.Duration))
+	m.Progress.ObserveMs = msOf(int64(r.spec.Observe))
+	m.Progress.UntilStopped = r.spec.UntilStopped()
+	m.Latency = wire.ExpLatency{
 		P50Ms:  t.lat.quantileMs(0.50),
 		P99Ms:  t.lat.quantileMs(0.99),
 		MeanMs: t.lat.meanMs(),
 		MaxMs:  t.lat.maxMs(),
 	}
-	if s := m.progress.WorkloadMs / 1000; s > 0 {
-		m.latency.RequestsPerSec = float64(t.total) / s
+	if s := m.Progress.WorkloadMs / 1000; s > 0 {
+		m.Latency.RequestsPerSec = float64(t.total) / s
 	}
-	m.findings = wireFindings(verdict.Analyze(evidenceOf(&m, r.ks.keepaliveTotal())))
+	m.Findings = wireFindings(verdict.Analyze(evidenceOf(&m, r.ks.keepaliveTotal())))
 	return m
 }
 
@@ -136,12 +131,7 @@ func (r *run) publishBatch(final bool) {
 		Status:       status,
 		Error:        m.err,
 		Done:         final,
-		Progress:     m.progress,
-		Requests:     m.requests,
-		Connections:  m.conns,
-		Kernel:       m.kernel,
-		Latency:      m.latency,
-		Findings:     m.findings,
+		ExpMeasures:  m.ExpMeasures,
 		Lanes:        lanes,
 		LanesSkipped: lskip,
 		Log:          append([]wire.RequestLine{}, lines...),

@@ -56,13 +56,11 @@ var goldens = map[string]any{
 		Progress: ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 20, RequestsTarget: 20, ObserveMs: 2000}},
 	"exp_result": ExperimentResult{ID: "3f9a", Preset: "client-disable-keepalive", Go: "go1.26.8", Port: 40001, Status: ExpCompleted,
 		Spec: []byte(`{"preset":"client-disable-keepalive","requests":2}`), StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000,
-		Progress: goldenProgress, Requests: goldenRequests, Connections: goldenConnections, Kernel: goldenKernel, Latency: goldenLatency,
-		Findings: goldenFindings, Lanes: []Lane{}, LanesTotal: 2, Log: []RequestLine{goldenLine}, LogTotal: 2, Timeline: goldenTimeline},
+		ExpMeasures: goldenMeasures, Lanes: []Lane{}, LanesTotal: 2, Log: []RequestLine{goldenLine}, LogTotal: 2, Timeline: goldenTimeline},
 	"exp_update": ExpUpdate{Type: TypeExpUpdate, ID: "3f9a", Seq: 9, At: 1795352403010, Status: ExpCompleted, Done: true,
-		Progress: goldenProgress, Requests: goldenRequests, Connections: goldenConnections, Kernel: goldenKernel, Latency: goldenLatency,
-		Findings: goldenFindings, Lanes: []Lane{}, LanesSkipped: 1, Log: []RequestLine{goldenLine}, LogSkipped: 1, Timeline: goldenTimeline},
+		ExpMeasures: goldenMeasures, Lanes: []Lane{}, LanesSkipped: 1, Log: []RequestLine{goldenLine}, LogSkipped: 1, Timeline: goldenTimeline},
 	"exp_failed_update": ExpUpdate{Type: TypeExpUpdate, ID: "3f9b", Seq: 2, At: 1795352403010, Status: ExpFailed, Error: "listen again: address in use",
-		Progress: ExpProgress{Phase: PhaseWorkload}, Findings: []Finding{}, Lanes: []Lane{}, Log: []RequestLine{}, Timeline: Timeline{T: []int64{}}},
+		ExpMeasures: ExpMeasures{Progress: ExpProgress{Phase: PhaseWorkload}, Findings: []Finding{}}, Lanes: []Lane{}, Log: []RequestLine{}, Timeline: Timeline{T: []int64{}}},
 	"lane": Lane{ID: 7, ClientPort: 54722, OpenedMs: 12.5, ConnectMs: 0.1, Dialed: true, Accepted: true, Requests: 1,
 		FirstReqMs: 12.6, LastReqMs: 12.6, ServerState: "closed", ClosedBy: "server", ClosedMs: 13, EndedMs: 13.2, End: "fin",
 		TimeWait: "server", TimeWaitMs: 250, TimeWaitLeftMs: 59700},
@@ -94,6 +92,8 @@ func TestGoldenEncoding(t *testing.T) {
 
 // The measures the experiment goldens share.
 var (
+	goldenMeasures = ExpMeasures{Progress: goldenProgress, Requests: goldenRequests, Connections: goldenConnections,
+		Kernel: goldenKernel, Latency: goldenLatency, Findings: goldenFindings}
 	goldenProgress = ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 2, RequestsTarget: 2, ObserveMs: 2000}
 	goldenRequests = ExpRequests{Total: 2, OK: 2, RespClose: 2, ServerSaw: map[string]int{"close": 2}, Protos: map[string]int{"HTTP/1.1": 2},
 		Framing: map[string]int{"content-length": 2}, Status: map[string]int{"200": 2}, ErrorSamples: map[string]int{"dial tcp 127.0.0.1:P: connection refused": 1}}

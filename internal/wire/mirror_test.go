@@ -79,19 +79,14 @@ func TestTypeScriptMirror(t *testing.T) {
 			continue
 		}
 		seen := map[string]bool{}
-		for i := range typ.NumField() {
-			tag := typ.Field(i).Tag.Get("json")
-			key, opts, _ := strings.Cut(tag, ",")
-			if key == "" || key == "-" {
-				continue
-			}
-			seen[key] = true
-			optional, ok := fields[key]
+		for _, f := range jsonFields(typ) {
+			seen[f.key] = true
+			optional, ok := fields[f.key]
 			switch {
 			case !ok:
-				t.Errorf("%s.%s (json %q) is missing from wire.ts %s", typ.Name(), typ.Field(i).Name, key, name)
-			case strings.Contains(opts, "omitempty") && !optional:
-				t.Errorf("wire.ts %s.%s must be optional: Go omits it when empty", name, key)
+				t.Errorf("%s.%s (json %q) is missing from wire.ts %s", typ.Name(), f.name, f.key, name)
+			case f.omitempty && !optional:
+				t.Errorf("wire.ts %s.%s must be optional: Go omits it when empty", name, f.key)
 			}
 		}
 		for key := range fields {
@@ -100,4 +95,30 @@ func TestTypeScriptMirror(t *testing.T) {
 			}
 		}
 	}
+}
+
+// jsonField is one member of a Go type's JSON object.
+type jsonField struct {
+	name, key string
+	omitempty bool
+}
+
+// jsonFields lists the members of typ's JSON object in order, with the
+// fields of embedded structs inline, as encoding/json writes them.
+func jsonFields(typ reflect.Type) []jsonField {
+	var out []jsonField
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		key, opts, _ := strings.Cut(tag, ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		out = append(out, jsonField{name: f.Name, key: key, omitempty: strings.Contains(opts, "omitempty")})
+	}
+	return out
 }
