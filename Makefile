@@ -64,7 +64,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s; FUZZTIME=60s for 
 
 flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
 	$(GO) test -count=10 -timeout 60m ./...
-	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/experiment/
+	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/lab/
 
 soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make soak); fail if it dies, hangs or keeps growing
 	$(GO) run ./cmd/soak -duration $(SOAK)
@@ -111,8 +111,8 @@ e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
 
 bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs hey and 1M-request RSS, Go micro-benchmarks
-	$(GO) run ./internal/sockstat/pollbench
-	$(GO) run ./internal/experiment/loadbench
+	$(GO) run ./cmd/pollbench
+	$(GO) run ./cmd/loadbench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/

@@ -15,6 +15,7 @@ import (
 
 	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/wire"
@@ -151,7 +152,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	go func() { defer wg.Done(); _ = mon.Run(monCtx) }() // stopped by stopMon, waited for below
 	defer func() { stopMon(); wg.Wait() }()
 
-	mgr := experiment.NewManager(mon, nil, log, experiment.ManagerOptions{})
+	mgr := lab.NewManager(mon, nil, log, lab.ManagerOptions{})
 	defer mgr.Close()
 	id, err := mgr.Start(ctx, o.spec)
 	if err != nil {
@@ -167,7 +168,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := enc.Encode(res); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
-	} else if err := experiment.WriteText(stdout, res); err != nil {
+	} else if err := lab.WriteText(stdout, res); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	switch res.Status {
@@ -181,7 +182,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // waitWithProgress waits for the experiment, printing a progress line every
 // second; on ctx cancel (Ctrl-C) it stops the run and returns its result.
-func waitWithProgress(ctx context.Context, mgr *experiment.Manager, id string, stderr io.Writer) (*wire.ExperimentResult, error) {
+func waitWithProgress(ctx context.Context, mgr *lab.Manager, id string, stderr io.Writer) (*wire.ExperimentResult, error) {
 	tick := time.NewTicker(runProgressEvery)
 	defer tick.Stop()
 	done := make(chan struct{})

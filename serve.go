@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/connlab/connlab/internal/connlimit"
-	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/metrics"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
@@ -42,7 +42,7 @@ const (
 	maxWatchFlag    = 64              // ports in -watch, as the API's limit
 	shutdownTimeout = 2 * time.Second // SIGINT/SIGTERM to exit
 	ownersEvery     = 5 * time.Second // background pid -> process name pass
-	defaultLabMB    = experiment.DefaultFinishedBytes >> 20
+	defaultLabMB    = lab.DefaultFinishedBytes >> 20
 	maxLabMB        = 16 << 10        // -lab-memory: 16 GB
 	tokenEnv        = "CONNLAB_TOKEN" // environment variable holding the access token
 	tokenBytes      = 24              // random bytes of a generated token (192 bits, 32 URL-safe characters)
@@ -258,7 +258,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
+	lab := lab.NewManager(mon, h, log, lab.ManagerOptions{FinishedBytes: o.labMB << 20})
 	defer lab.Close() // stops every experiment and waits for it
 
 	met, err := metrics.New(metrics.Config{Ports: mon, Viewers: h, Lab: lab, Polls: polls, Version: version, Log: log})

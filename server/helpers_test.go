@@ -14,8 +14,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/wire"
@@ -51,7 +51,7 @@ func newEnv(t testing.TB, mutate ...func(*server.Config)) *env {
 	}
 	h := hub.New(log)
 	mon := monitor.New(sampler, h, monitor.Options{Interval: testPollInterval}, log)
-	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{})
+	lab := lab.NewManager(mon, h, log, lab.ManagerOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

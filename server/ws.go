@@ -12,8 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/wire"
 )
@@ -162,7 +162,7 @@ func (c *wsClient) handle(req wire.Request) {
 	case wire.TypeUnsubscribe:
 		topic := monitor.Topic(req.Port)
 		if req.Experiment != "" {
-			topic = experiment.Topic(req.Experiment)
+			topic = lab.Topic(req.Experiment)
 		}
 		c.mu.Lock()
 		delete(c.topics, topic)

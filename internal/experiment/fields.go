@@ -316,3 +316,32 @@ func setObject(spec *Spec, prefix string, m map[string]any, explicit map[string]
 	}
 	return nil
 }
+
+// text is the field's value as -set takes it.
+func (f *field) text(s *Spec) string {
+	switch {
+	case f.i != nil:
+		return strconv.Itoa(*f.i(s))
+	case f.d != nil:
+		return f.d(s).String()
+	case f.b != nil:
+		return strconv.FormatBool(*f.b(s))
+	case f.f != nil:
+		return strconv.FormatFloat(*f.f(s), 'g', -1, 64)
+	case f.s != nil:
+		return *f.s(s)
+	}
+	return ""
+}
+
+// Diff lists "key=value" for every field of s that differs from base, in
+// spec order, as -set would write them.
+func Diff(s, base *Spec) []string {
+	var out []string
+	for i := range fields {
+		if a, b := fields[i].text(s), fields[i].text(base); a != b {
+			out = append(out, fields[i].key+"="+a)
+		}
+	}
+	return out
+}
