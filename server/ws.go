@@ -33,9 +33,14 @@ var upgrader = websocket.Upgrader{
 // ws upgrades the request and runs the two pumps of one browser connection.
 // The write pump runs on this request's goroutine and owns the connection;
 // the read pump is started here and stopped by closing the connection; both
-// are waited for before ws returns. The hub ends the session by dropping the
-// subscriber (stalled browser or shutdown).
+// are waited for before ws returns, and Server.Wait waits for ws. The hub
+// ends the session by dropping the subscriber (stalled browser or shutdown).
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
+	if !s.wsEnter() {
+		writeError(w, http.StatusServiceUnavailable, "shutting_down", "connlab is shutting down", "")
+		return
+	}
+	defer s.wsActive.Done()
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered

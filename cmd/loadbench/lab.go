@@ -11,52 +11,43 @@ import (
 	"sync"
 	"time"
 
+	"github.com/connlab/connlab/internal/app"
 	"github.com/connlab/connlab/internal/experiment"
-	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/lab"
-	"github.com/connlab/connlab/internal/monitor"
-	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/wire"
 )
 
-// rig is connlab with full instrumentation, wired as `connlab` serves the
-// dashboard: the socket sampler, the kernel monitor polling at its default
-// interval and publishing on a hub (no browser subscribed), and the
-// experiment Manager publishing its batches on the same hub.
+// rig is connlab with full instrumentation, built by the composition root
+// as `connlab` serves the dashboard: the socket sampler, the kernel monitor
+// polling at its default interval and publishing on the hub (no browser
+// subscribed), and the Lab publishing its batches on the same hub.
 type rig struct {
-	sampler sockstat.Sampler
-	hub     *hub.Hub
-	mon     *monitor.Monitor
-	mgr     *lab.Manager
+	app *app.App
+	mgr *lab.Manager
 
-	stop context.CancelFunc // stops the monitor
-	wg   sync.WaitGroup     // the monitor's goroutine
+	stop context.CancelFunc // ends app.Run
+	done chan error         // app.Run's result
 }
 
 func newLab(log *slog.Logger) (*rig, error) {
-	s, err := sockstat.New(log, sockstat.ModeAuto)
+	a, err := app.New(app.Config{Log: log})
 	if err != nil {
-		return nil, fmt.Errorf("start the socket sampler: %w", err)
+		return nil, err
 	}
-	l := &rig{sampler: s, hub: hub.New(log)}
-	l.mon = monitor.New(s, l.hub, monitor.Options{}, log)
 	ctx, stop := context.WithCancel(context.Background())
-	l.stop = stop
-	l.wg.Go(func() { _ = l.mon.Run(ctx) }) // stopped by l.stop, waited for in close
-	l.mgr = lab.NewManager(l.mon, l.hub, log, lab.ManagerOptions{})
+	l := &rig{app: a, mgr: a.Lab, stop: stop, done: make(chan error, 1)}
+	go func() { l.done <- a.Run(ctx) }() // stopped by l.stop, waited for in close
 	return l, nil
 }
 
 // source names the kernel sampler in use.
-func (l *rig) source() string { return l.mon.Source() }
+func (l *rig) source() string { return l.app.Monitor.Source() }
 
-// close stops every experiment, then the monitor, and releases the sampler.
+// close shuts connlab down in the app's order (every experiment first) and
+// waits for it.
 func (l *rig) close() {
-	l.mgr.Close()
 	l.stop()
-	l.wg.Wait()
-	l.hub.Close()
-	_ = l.sampler.Close()
+	<-l.done
 }
 
 // workloadSpec is the measured workload: the pool-sized preset (an idle

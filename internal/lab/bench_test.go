@@ -1,8 +1,9 @@
-package lab
+package lab_test
 
 import (
 	"context"
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
 	"os"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ func BenchmarkWorkload(b *testing.B) {
 		off  bool
 	}{{"keepalive", false}, {"no-keepalive", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			m := NewManager(testKernel, nil, nil, ManagerOptions{})
+			m := lab.NewManager(testKernel, nil, nil, lab.ManagerOptions{})
 			defer m.Close()
 			s := experiment.Default()
 			s.Concurrency = 50
@@ -54,7 +55,7 @@ func TestMillionRequests(t *testing.T) {
 	if os.Getenv("CONNLAB_LONG") == "" {
 		t.Skip("set CONNLAB_LONG=1 to run the 1,000,000-request run")
 	}
-	m := NewManager(testKernel, nil, nil, ManagerOptions{})
+	m := lab.NewManager(testKernel, nil, nil, lab.ManagerOptions{})
 	defer m.Close()
 	s := experiment.Default()
 	s.Concurrency = 50
@@ -84,7 +85,7 @@ func TestMillionRequests(t *testing.T) {
 	if r.Requests.Total != s.Requests {
 		t.Errorf("%d requests, want %d", r.Requests.Total, s.Requests)
 	}
-	if len(r.Log) != logDetail || len(r.Lanes) > laneDetail {
+	if len(r.Log) != lab.LogDetail || len(r.Lanes) > lab.LaneDetail {
 		t.Errorf("detail not bounded: %d log lines, %d lanes", len(r.Log), len(r.Lanes))
 	}
 	if hwm > 100<<20 {

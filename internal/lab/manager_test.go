@@ -1,10 +1,11 @@
-package lab
+package lab_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
 	"runtime"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func untilStopped() experiment.Spec {
 	return s
 }
 
-func wait(t *testing.T, m *Manager, id string) *Result {
+func wait(t *testing.T, m *lab.Manager, id string) *lab.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -46,7 +47,7 @@ func wait(t *testing.T, m *Manager, id string) *Result {
 }
 
 func TestStartInvalidSpec(t *testing.T) {
-	m := NewManager(nil, nil, nil, ManagerOptions{})
+	m := lab.NewManager(nil, nil, nil, lab.ManagerOptions{})
 	defer m.Close()
 	s := experiment.Default()
 	s.Concurrency = 0
@@ -58,20 +59,20 @@ func TestStartInvalidSpec(t *testing.T) {
 }
 
 func TestStopBusyClose(t *testing.T) {
-	m := NewManager(nil, nil, testLog(), ManagerOptions{})
+	m := lab.NewManager(nil, nil, testLog(), lab.ManagerOptions{})
 	var ids []string
-	for range MaxRunning {
+	for range lab.MaxRunning {
 		id, err := m.Start(context.Background(), untilStopped())
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
 	}
-	if _, err := m.Start(context.Background(), untilStopped()); !errors.Is(err, ErrBusy) {
-		t.Fatalf("5th start: %v, want ErrBusy", err)
+	if _, err := m.Start(context.Background(), untilStopped()); !errors.Is(err, lab.ErrBusy) {
+		t.Fatalf("5th start: %v, want lab.ErrBusy", err)
 	}
-	if got := len(m.List()); got != MaxRunning {
-		t.Fatalf("List has %d, want %d", got, MaxRunning)
+	if got := len(m.List()); got != lab.MaxRunning {
+		t.Fatalf("List has %d, want %d", got, lab.MaxRunning)
 	}
 	// Get is safe while the run goes on.
 	waitFor(t, 10*time.Second, "requests", func() bool {
@@ -97,7 +98,7 @@ func TestStopBusyClose(t *testing.T) {
 		t.Fatalf("start after stop: %v", err)
 	}
 	ids = append(ids, id)
-	if err := m.Stop("nope"); !errors.Is(err, ErrNotFound) {
+	if err := m.Stop("nope"); !errors.Is(err, lab.ErrNotFound) {
 		t.Fatalf("Stop(nope) = %v", err)
 	}
 	if _, ok := m.Get("nope"); ok {
@@ -109,7 +110,7 @@ func TestStopBusyClose(t *testing.T) {
 			t.Errorf("%s after Close: %v %v", id, ok, r.Status)
 		}
 	}
-	if _, err := m.Start(context.Background(), experiment.Default()); !errors.Is(err, ErrClosed) {
+	if _, err := m.Start(context.Background(), experiment.Default()); !errors.Is(err, lab.ErrClosed) {
 		t.Fatalf("start after Close: %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestStopBusyClose(t *testing.T) {
 // TestNothingLeft: once an experiment ended, the kernel shows no socket of
 // its port but TIME_WAIT (no listener, no open connection).
 func TestNothingLeft(t *testing.T) {
-	m := NewManager(nil, nil, testLog(), ManagerOptions{})
+	m := lab.NewManager(nil, nil, testLog(), lab.ManagerOptions{})
 	defer m.Close()
 	for _, name := range []string{experiment.PresetBodyNotClosed, experiment.PresetHTTP10, experiment.PresetH2CMultiplex} {
 		spec, _ := experiment.Preset(name)
@@ -178,7 +179,7 @@ func (p *recorder) add(msg []byte) {
 // kernel row arrives once, and the last update is Done.
 func TestSubscribe(t *testing.T) {
 	pub := &recorder{}
-	m := NewManager(testKernel, pub, testLog(), ManagerOptions{BatchInterval: 20 * time.Millisecond})
+	m := lab.NewManager(testKernel, pub, testLog(), lab.ManagerOptions{BatchInterval: 20 * time.Millisecond})
 	defer m.Close()
 	spec, _ := experiment.Preset(experiment.PresetClientDisableKeepalive)
 	spec.Interval = experiment.Duration(10 * time.Millisecond)
@@ -189,7 +190,7 @@ func TestSubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub.mu.Lock()
-	pub.topic = Topic(id)
+	pub.topic = lab.Topic(id)
 	pub.mu.Unlock()
 	waitFor(t, 10*time.Second, "some requests", func() bool {
 		r, _ := m.Get(id)
@@ -264,13 +265,13 @@ func TestSubscribe(t *testing.T) {
 	if len(last.Findings) == 0 {
 		t.Error("final update has no findings")
 	}
-	if err := m.Subscribe("nope", func([]byte) {}); !errors.Is(err, ErrNotFound) {
+	if err := m.Subscribe("nope", func([]byte) {}); !errors.Is(err, lab.ErrNotFound) {
 		t.Errorf("Subscribe(nope) = %v", err)
 	}
 }
 
 func TestNoKernelAndRate(t *testing.T) {
-	m := NewManager(nil, nil, testLog(), ManagerOptions{})
+	m := lab.NewManager(nil, nil, testLog(), lab.ManagerOptions{})
 	defer m.Close()
 	s := experiment.Default()
 	s.Requests = 0
@@ -300,7 +301,7 @@ func TestNoKernelAndRate(t *testing.T) {
 // the oldest forgotten first (issue #6: 56 MB kept per run of 1000 workers).
 func TestFinishedRunsBounded(t *testing.T) {
 	const budget = 1 << 20
-	m := NewManager(nil, nil, testLog(), ManagerOptions{FinishedBytes: budget})
+	m := lab.NewManager(nil, nil, testLog(), lab.ManagerOptions{FinishedBytes: budget})
 	defer m.Close()
 	spec, err := experiment.Preset(experiment.PresetKeepaliveDefault)
 	if err != nil {
@@ -318,8 +319,7 @@ func TestFinishedRunsBounded(t *testing.T) {
 		if r := wait(t, m, id); r.Status != wire.ExpCompleted {
 			t.Fatalf("status %s (%s)", r.Status, r.Error)
 		}
-		r, _ := m.get(id)
-		largest = max(largest, r.size)
+		largest = max(largest, m.SizeOf(id))
 		if got := m.FinishedBytes(); got > budget+largest {
 			t.Fatalf("finished runs keep %d bytes, budget %d (+ the last run, %d)", got, budget, largest)
 		}

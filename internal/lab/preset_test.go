@@ -1,9 +1,10 @@
-package lab
+package lab_test
 
 import (
 	"context"
 	"errors"
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
 	"log/slog"
 	"os"
 	"strings"
@@ -14,14 +15,14 @@ import (
 
 // Every preset runs against the real kernel monitor and asserts what it
 // measured against the physics it demonstrates. Runs are short; up to
-// MaxRunning of them go in parallel (Start is retried while busy).
+// lab.MaxRunning of them go in parallel (Start is retried while busy).
 
 func testLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// startWhenFree starts spec, waiting while MaxRunning experiments run.
-func startWhenFree(t *testing.T, m *Manager, spec experiment.Spec) string {
+// startWhenFree starts spec, waiting while lab.MaxRunning experiments run.
+func startWhenFree(t *testing.T, m *lab.Manager, spec experiment.Spec) string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -29,7 +30,7 @@ func startWhenFree(t *testing.T, m *Manager, spec experiment.Spec) string {
 		if err == nil {
 			return id
 		}
-		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+		if !errors.Is(err, lab.ErrBusy) || time.Now().After(deadline) {
 			t.Fatalf("start %s: %v", spec.Preset, err)
 		}
 		time.Sleep(20 * time.Millisecond) // poll for a free slot
@@ -38,7 +39,7 @@ func startWhenFree(t *testing.T, m *Manager, spec experiment.Spec) string {
 
 // runPreset runs a preset with -set overrides to its end and returns the
 // result, which must be completed.
-func runPreset(t *testing.T, m *Manager, name string, sets ...string) *Result {
+func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.Result {
 	t.Helper()
 	spec, err := experiment.Preset(name)
 	if err != nil {
@@ -88,7 +89,7 @@ func within(t *testing.T, what string, got, lo, hi int) {
 // RST; all are still there at the end (they last 60 s). Per lane, the
 // TIME_WAIT the kernel showed for its 4-tuple is on the side that closed
 // first.
-func checkTimeWait(t *testing.T, r *Result) {
+func checkTimeWait(t *testing.T, r *lab.Result) {
 	t.Helper()
 	tw := map[string]int{}
 	for _, l := range r.Lanes {
@@ -130,14 +131,14 @@ func checkTimeWait(t *testing.T, r *Result) {
 }
 
 func TestPresets(t *testing.T) {
-	m := NewManager(testKernel, nil, testLog(), ManagerOptions{})
+	m := lab.NewManager(testKernel, nil, testLog(), lab.ManagerOptions{})
 	t.Cleanup(m.Close)
 	tests := []struct {
 		name  string
 		sets  []string
-		check func(t *testing.T, r *Result)
+		check func(t *testing.T, r *lab.Result)
 	}{
-		{experiment.PresetKeepaliveDefault, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetKeepaliveDefault, nil, func(t *testing.T, r *lab.Result) {
 			q, c, k := r.Requests, r.Connections, r.Kernel
 			within(t, "requests", q.Total, 20, 20)
 			within(t, "errors", q.Errors, 0, 0)
@@ -148,7 +149,7 @@ func TestPresets(t *testing.T) {
 			within(t, "kernel server ESTABLISHED peak", k.EstablishedPeak.Server, 1, 1)
 			within(t, "kernel TIME_WAIT peak (server+client)", k.TimeWaitPeak.Server+k.TimeWaitPeak.Client, 0, 0)
 		}},
-		{experiment.PresetClientDisableKeepalive, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetClientDisableKeepalive, nil, func(t *testing.T, r *lab.Result) {
 			q, c, k := r.Requests, r.Connections, r.Kernel
 			within(t, "connections opened", c.Opened, 20, 20)
 			within(t, "reused", q.Reused, 0, 0)
@@ -163,7 +164,7 @@ func TestPresets(t *testing.T) {
 			within(t, "kernel server TIME_WAIT peak", k.TimeWaitPeak.Server, c.ClosedFirst.Server, 20)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetBodyNotRead, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetBodyNotRead, nil, func(t *testing.T, r *lab.Result) {
 			q, c, k := r.Requests, r.Connections, r.Kernel
 			within(t, "connections opened", c.Opened, 20, 20)
 			within(t, "reused", q.Reused, 0, 0)
@@ -179,7 +180,7 @@ func TestPresets(t *testing.T) {
 				}
 			}
 		}},
-		{experiment.PresetBodyNotRead, []string{"bodyBytes=100"}, func(t *testing.T, r *Result) {
+		{experiment.PresetBodyNotRead, []string{"bodyBytes=100"}, func(t *testing.T, r *lab.Result) {
 			// A small body arrives with the headers, inside the Transport's
 			// buffer: nothing is left unread in the kernel, so the close is a FIN.
 			c := r.Connections
@@ -188,12 +189,12 @@ func TestPresets(t *testing.T) {
 			within(t, "closed first by the client", c.ClosedFirst.Client, 20, 20)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetBodyNotClosed, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetBodyNotClosed, nil, func(t *testing.T, r *lab.Result) {
 			// Go's Transport returns a connection to the pool at EOF.
 			within(t, "connections opened", r.Connections.Opened, 1, 1)
 			within(t, "reused", r.Requests.Reused, 19, 19)
 		}},
-		{experiment.PresetServerDisableKeepalive, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetServerDisableKeepalive, nil, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			within(t, "connections opened", c.Opened, 20, 20)
 			within(t, "resp.Close", q.RespClose, 20, 20)
@@ -203,7 +204,7 @@ func TestPresets(t *testing.T) {
 			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetServerIdleTimeout, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetServerIdleTimeout, nil, func(t *testing.T, r *lab.Result) {
 			q, c, k := r.Requests, r.Connections, r.Kernel
 			within(t, "errors", q.Errors, 0, 0)
 			within(t, "connections opened", c.Opened, 5, 5)
@@ -212,7 +213,7 @@ func TestPresets(t *testing.T) {
 			within(t, "kernel server TIME_WAIT at the end", k.TimeWaitEnd.Server, 5, 5)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetIdleTimeoutRace, []string{"duration=1500ms"}, func(t *testing.T, r *Result) {
+		{experiment.PresetIdleTimeoutRace, []string{"duration=1500ms"}, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			// The server's idle deadline and the worker's pause are both
 			// 100 ms: a request leaves just after the server closed in a
@@ -224,13 +225,13 @@ func TestPresets(t *testing.T) {
 			}
 			within(t, "server idle-closed", c.ServerIdleClosed, 1, c.Opened)
 		}},
-		{experiment.PresetIdleTimeoutRace, []string{"duration=1500ms", "method=POST"}, func(t *testing.T, r *Result) {
+		{experiment.PresetIdleTimeoutRace, []string{"duration=1500ms", "method=POST"}, func(t *testing.T, r *lab.Result) {
 			// The same race with POST: not replayable, so it fails.
 			if r.Requests.Errors == 0 {
 				t.Errorf("no errors in %d POSTs", r.Requests.Total)
 			}
 		}},
-		{experiment.PresetClientIdleTimeout, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetClientIdleTimeout, nil, func(t *testing.T, r *lab.Result) {
 			q, c, k := r.Requests, r.Connections, r.Kernel
 			within(t, "errors", q.Errors, 0, 0)
 			within(t, "connections opened", c.Opened, 5, 5)
@@ -238,7 +239,7 @@ func TestPresets(t *testing.T) {
 			within(t, "kernel client TIME_WAIT at the end", k.TimeWaitEnd.Client, 5, 5)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetHTTP10, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetHTTP10, nil, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			within(t, "connections opened", c.Opened, 20, 20)
 			within(t, "server saw HTTP/1.0", q.Protos["HTTP/1.0"], 20, 20)
@@ -249,20 +250,20 @@ func TestPresets(t *testing.T) {
 			within(t, "closed first by the server", c.ClosedFirst.Server, 11, 20)
 			checkTimeWait(t, r)
 		}},
-		{experiment.PresetHTTP10KeepAlive, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetHTTP10KeepAlive, nil, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			within(t, "connections opened", c.Opened, 1, 1)
 			within(t, "reused", q.Reused, 19, 19)
 			within(t, "server saw Connection: keep-alive", q.ServerSaw["keep-alive"], 20, 20)
 		}},
-		{experiment.PresetHTTP10KeepAlive, []string{"server.framing=chunked"}, func(t *testing.T, r *Result) {
+		{experiment.PresetHTTP10KeepAlive, []string{"server.framing=chunked"}, func(t *testing.T, r *lab.Result) {
 			// No chunking in HTTP/1.0: the body ends with the connection.
 			q, c := r.Requests, r.Connections
 			within(t, "connections opened", c.Opened, 20, 20)
 			within(t, "framing eof", q.Framing["eof"], 20, 20)
 			within(t, "closed first by the server", c.ClosedFirst.Server, 20, 20)
 		}},
-		{experiment.PresetH2CMultiplex, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetH2CMultiplex, nil, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			within(t, "server saw HTTP/2.0", q.Protos["HTTP/2.0"], 200, 200)
 			// Ten workers start at once and the Transport may dial for
@@ -271,7 +272,7 @@ func TestPresets(t *testing.T) {
 			within(t, "connections that carried requests", c.Opened-c.Unused, 1, 1)
 			within(t, "busiest connection", c.MaxRequestsPerConn, 200, 200)
 		}},
-		{experiment.PresetServerRestart, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetServerRestart, nil, func(t *testing.T, r *lab.Result) {
 			q, c := r.Requests, r.Connections
 			// 300 ms of downtime at 2 workers x 20 req/s: refused dials.
 			if q.Errors+q.Retried == 0 {
@@ -283,7 +284,7 @@ func TestPresets(t *testing.T) {
 			within(t, "connections opened", c.Opened, 2, 20)
 			within(t, "closed first by the server (the restart)", c.ClosedFirst.Server, 1, 4)
 		}},
-		{experiment.PresetTCPKeepalive, nil, func(t *testing.T, r *Result) {
+		{experiment.PresetTCPKeepalive, nil, func(t *testing.T, r *lab.Result) {
 			k := r.Kernel
 			// Idle client sockets have their keepalive timer armed (while a
 			// request is in flight the retransmit timer shows instead).
@@ -293,7 +294,7 @@ func TestPresets(t *testing.T) {
 			// Server: Go's default 15 s.
 			within(t, "server keepalive timer (ms left)", k.KeepaliveMinMs.Server, 5000, 15000)
 		}},
-		{experiment.PresetTCPKeepalive, []string{"client.tcpKeepAlive.enable=false"}, func(t *testing.T, r *Result) {
+		{experiment.PresetTCPKeepalive, []string{"client.tcpKeepAlive.enable=false"}, func(t *testing.T, r *lab.Result) {
 			within(t, "kernel client sockets with a keepalive timer", r.Kernel.KeepalivePeak.Client, 0, 0)
 		}},
 	}
@@ -309,7 +310,7 @@ func TestPresets(t *testing.T) {
 	}
 	t.Run("pool-churn vs pool-sized", func(t *testing.T) {
 		t.Parallel()
-		var churn, sized *Result
+		var churn, sized *lab.Result
 		var wg sync.WaitGroup
 		wg.Go(func() { churn = runPreset(t, m, experiment.PresetPoolChurn) })
 		wg.Go(func() { sized = runPreset(t, m, experiment.PresetPoolSized) })
@@ -324,7 +325,7 @@ func TestPresets(t *testing.T) {
 		for _, p := range []struct {
 			name string
 			idle int // MaxIdleConnsPerHost
-			r    *Result
+			r    *lab.Result
 		}{{experiment.PresetPoolChurn, 2, churn}, {experiment.PresetPoolSized, 50, sized}} {
 			c, k := p.r.Connections, p.r.Kernel
 			// The server never closes (keep-alive on, no idle timeout

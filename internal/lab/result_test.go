@@ -1,4 +1,4 @@
-package lab
+package lab_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // TestResultJSONAndText: the JSON carries the names scripts rely on, and
 // the text report shows the verdict and the tables.
 func TestResultJSONAndText(t *testing.T) {
-	m := NewManager(testKernel, nil, testLog(), ManagerOptions{})
+	m := lab.NewManager(testKernel, nil, testLog(), lab.ManagerOptions{})
 	defer m.Close()
 	spec, _ := experiment.Preset(experiment.PresetClientDisableKeepalive)
 	spec.Requests = 5
@@ -66,7 +67,7 @@ func TestResultJSONAndText(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := WriteText(&buf, r); err != nil {
+	if err := lab.WriteText(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -84,8 +85,8 @@ func TestResultJSONAndText(t *testing.T) {
 	if t.Failed() {
 		t.Log(out)
 	}
-	if err := WriteText(failWriter{}, r); err == nil {
-		t.Error("WriteText hid a write error")
+	if err := lab.WriteText(failWriter{}, r); err == nil {
+		t.Error("lab.WriteText hid a write error")
 	}
 }
 
