@@ -28,6 +28,12 @@ func (s *Server) listPresets(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, experiment.Presets())
 }
 
+// specSchema serves every spec field's kind, default, limits, enumeration
+// and unit: the UI builds its form and checks from it.
+func (s *Server) specSchema(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, experiment.Schema())
+}
+
 // startExperiment takes a spec, or a preset name plus overrides:
 // {"preset":"client-disable-keepalive","requests":50,"server":{"idleTimeout":"2s"}}.
 func (s *Server) startExperiment(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ type field struct {
 	fmax float64
 	s    func(*Spec) *string
 	enum []string
+	unit string // shown after a numeric input ("" for none)
 }
 
 // fields lists every leaf of a Spec but "preset", in JSON order.
@@ -33,10 +34,10 @@ var fields = []field{
 	{key: "requests", i: func(s *Spec) *int { return &s.Requests }, imax: MaxRequests},
 	{key: "duration", d: func(s *Spec) *Duration { return &s.Duration }, dmax: MaxDuration},
 	{key: "interval", d: func(s *Spec) *Duration { return &s.Interval }, dmax: MaxTimeout},
-	{key: "rate", f: func(s *Spec) *float64 { return &s.Rate }, fmax: MaxRate},
+	{key: "rate", f: func(s *Spec) *float64 { return &s.Rate }, fmax: MaxRate, unit: "/s"},
 	{key: "concurrency", i: func(s *Spec) *int { return &s.Concurrency }, imin: 1, imax: MaxConcurrency},
 	{key: "method", s: func(s *Spec) *string { return &s.Method }, enum: methods},
-	{key: "bodyBytes", i: func(s *Spec) *int { return &s.BodyBytes }, imax: MaxBodyBytes},
+	{key: "bodyBytes", i: func(s *Spec) *int { return &s.BodyBytes }, imax: MaxBodyBytes, unit: "B"},
 	{key: "observe", d: func(s *Spec) *Duration { return &s.Observe }, dmax: MaxObserve},
 
 	{key: "server.keepAlives", b: func(s *Spec) *bool { return &s.Server.KeepAlives }},
