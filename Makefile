@@ -48,8 +48,9 @@ deps: web-deps ## install test dependencies (npm packages; Debian chromium and p
 		echo "NOTE: prometheus/promtool not found: the /metrics tests against a real Prometheus and promtool will skip. Install them (Debian/Ubuntu: sudo apt-get install -y prometheus) to run them." >&2; \
 	fi
 
-go-test: ## Go tests with -race
+go-test: ## Go tests with -race (after vet, gofmt and a go.mod/go.sum tidiness check)
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit both"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 

@@ -15,8 +15,10 @@ import (
 	"time"
 )
 
-// heyModule is what `go install` fetches when hey is missing.
-const heyModule = "github.com/rakyll/hey@latest"
+// heyModule is what `go install` fetches when hey is missing: pinned, so
+// every machine measures against the same hey (the README's figures are
+// v0.1.5's).
+const heyModule = "github.com/rakyll/hey@v0.1.5"
 
 // errNoHey: hey is not installed and installing was not allowed.
 var errNoHey = errors.New("hey is not installed")
