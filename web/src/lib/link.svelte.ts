@@ -12,7 +12,10 @@ export class Link {
   status = $state<ConnStatus>({ state: 'stopped', attempt: 0 });
   hello = $state<Hello | null>(null);
   readonly conn: Connection;
+  // Listener sets: called, never rendered, so not reactive.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #handlers = new Set<MessageHandler>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #reconnect = new Set<() => void>();
 
   constructor() {

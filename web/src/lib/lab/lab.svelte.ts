@@ -111,6 +111,7 @@ export class LabStore {
   /** Reloads the list of running experiments this page does not show. */
   async refreshOthers(): Promise<void> {
     try {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a scratch set for one filter, not state
       const mine = new Set([this.runs.a?.id, this.runs.b?.id]);
       this.others = (await this.api.experiments()).filter((e) => e.status === 'running' && !mine.has(e.id));
     } catch {
