@@ -101,9 +101,7 @@ export function chartOptions(order: readonly string[], width: number, height: nu
       y: { range: (_u, _min, max) => [0, yMax(max)] },
     },
     axes: [
-      x
-        ? { ...axis('x'), space: 90, splits: (_u, _i, min, max) => x.splits(min, max), values: (_u, splits) => splits.map(x.label) }
-        : { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
+      x ? { ...axis('x'), space: 90, splits: (_u, _i, min, max) => x.splits(min, max), values: (_u, splits) => splits.map(x.label) } : { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
       { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
     ],
     series,

@@ -95,10 +95,6 @@ describe('spec fields', () => {
     expect(hints({ ...flat, observe: 2e9 }).observe).toContain('60 s');
     expect(hints({ ...flat, requests: 0 }).requests).toContain('Stop');
     expect(hints({ ...flat, 'client.protocol': 'h2c' })['client.protocol']).toContain('h2c');
-    expect(Object.keys(hints({ ...flat, 'client.tcpKeepAlive.enable': false }))).toEqual([
-      'client.tcpKeepAlive.idle',
-      'client.tcpKeepAlive.interval',
-      'client.tcpKeepAlive.count',
-    ]);
+    expect(Object.keys(hints({ ...flat, 'client.tcpKeepAlive.enable': false }))).toEqual(['client.tcpKeepAlive.idle', 'client.tcpKeepAlive.interval', 'client.tcpKeepAlive.count']);
   });
 });

@@ -307,12 +307,10 @@ export function hints(flat: FlatSpec): Record<string, string> {
   const observe = Number(flat.observe);
   if (requests === 0 && duration === 0) h.requests = 'runs until you press Stop (at most 10 min)';
   if (observe < 61 * NS_PER_S) h.observe = `TIME_WAIT lasts 60 s: with ${humanDuration(observe)} you will not see it drain`;
-  if (Number(flat.concurrency) > 1 && Number(flat.interval) === 0 && Number(flat.rate) === 0 && requests === 0)
-    h.concurrency = 'no interval and no rate: every worker sends as fast as it can';
+  if (Number(flat.concurrency) > 1 && Number(flat.interval) === 0 && Number(flat.rate) === 0 && requests === 0) h.concurrency = 'no interval and no rate: every worker sends as fast as it can';
   if (flat['client.protocol'] === 'h2c' && flat['server.protocol'] !== 'h2c') h['client.protocol'] = 'the server does not speak h2c: set server protocol to h2c';
   if (!flat['client.tcpKeepAlive.enable']) {
-    for (const k of ['client.tcpKeepAlive.idle', 'client.tcpKeepAlive.interval', 'client.tcpKeepAlive.count'])
-      if (Number(flat[k]) !== 0) h[k] = 'ignored: TCP keepalive is off';
+    for (const k of ['client.tcpKeepAlive.idle', 'client.tcpKeepAlive.interval', 'client.tcpKeepAlive.count']) if (Number(flat[k]) !== 0) h[k] = 'ignored: TCP keepalive is off';
   }
   return h;
 }

@@ -18,9 +18,7 @@ describe('Lab URL', () => {
     let v = setField(base, 'requests', 50);
     v = setField(v, 'observe', 2e9);
     v = setField(v, 'server.idleTimeout', 1.5e9);
-    expect(encodeLabQuery(F, { preset: 'client-disable-keepalive', values: v }, null, baseOf)).toBe(
-      '?preset=client-disable-keepalive&requests=50&observe=2s&server.idleTimeout=1.5s',
-    );
+    expect(encodeLabQuery(F, { preset: 'client-disable-keepalive', values: v }, null, baseOf)).toBe('?preset=client-disable-keepalive&requests=50&observe=2s&server.idleTimeout=1.5s');
   });
 
   it('reads the example link of the brief', () => {
