@@ -73,9 +73,9 @@ soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make
 soak-abuse: ## measure issue 6's abuse figures: RSS after 36 Lab runs at concurrency 1000, 8 websocket floods vs /healthz and a viewer
 	$(GO) run ./cmd/soak -abuse
 
-lint: ## staticcheck; eslint for web/
+lint: ## staticcheck; eslint and prettier --check for web/
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
-	@if [ -f web/package.json ]; then cd web && $(NPM) run lint; fi
+	@if [ -f web/package.json ]; then cd web && $(NPM) run lint && $(NPM) run format:check; fi
 
 web-deps:
 	@if [ -f web/package.json ]; then cd web && $(NPM) ci --no-audit --no-fund; fi
