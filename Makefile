@@ -48,8 +48,9 @@ deps: web-deps ## install test dependencies (npm packages; Debian chromium and p
 		echo "NOTE: prometheus/promtool not found: the /metrics tests against a real Prometheus and promtool will skip. Install them (Debian/Ubuntu: sudo apt-get install -y prometheus) to run them." >&2; \
 	fi
 
-go-test: ## Go tests with -race
+go-test: ## Go tests with -race (after vet, gofmt and a go.mod/go.sum tidiness check)
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit both"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -64,7 +65,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s; FUZZTIME=60s for 
 
 flake: ## hunt flaky tests: the Go suite 10 times without -race, the Lab preset tests 20 times
 	$(GO) test -count=10 -timeout 60m ./...
-	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/experiment/
+	$(GO) test -count=20 -timeout 30m -run 'TestPresets' ./internal/lab/
 
 soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make soak); fail if it dies, hangs or keeps growing
 	$(GO) run ./cmd/soak -duration $(SOAK)
@@ -72,8 +73,9 @@ soak: ## run connlab under churn, viewers and Lab runs for 10 min (SOAK=30m make
 soak-abuse: ## measure issue 6's abuse figures: RSS after 36 Lab runs at concurrency 1000, 8 websocket floods vs /healthz and a viewer
 	$(GO) run ./cmd/soak -abuse
 
-lint: ## staticcheck
+lint: ## staticcheck; eslint and prettier --check for web/
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	@if [ -f web/package.json ]; then cd web && $(NPM) run lint && $(NPM) run format:check; fi
 
 web-deps:
 	@if [ -f web/package.json ]; then cd web && $(NPM) ci --no-audit --no-fund; fi
@@ -111,8 +113,8 @@ e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
 
 bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs hey and 1M-request RSS, Go micro-benchmarks
-	$(GO) run ./internal/sockstat/pollbench
-	$(GO) run ./internal/experiment/loadbench
+	$(GO) run ./cmd/pollbench
+	$(GO) run ./cmd/loadbench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/

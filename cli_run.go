@@ -9,14 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/connlab/connlab/internal/app"
 	"github.com/connlab/connlab/internal/experiment"
-	"github.com/connlab/connlab/internal/hub"
-	"github.com/connlab/connlab/internal/monitor"
-	"github.com/connlab/connlab/internal/sockstat"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/wire"
 )
 
@@ -137,22 +135,16 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sampler, err := sockstat.New(log, o.sampler)
+	a, err := app.New(app.Config{Log: log, Sampler: o.sampler, Interval: o.interval, History: time.Hour, Headless: true})
 	if err != nil {
-		return fmt.Errorf("start the socket sampler: %w", err)
+		return err
 	}
-	defer sampler.Close()
-	h := hub.New(log)
-	defer h.Close()
-	mon := monitor.New(sampler, h, monitor.Options{Interval: o.interval, History: time.Hour}, log)
-	monCtx, stopMon := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = mon.Run(monCtx) }() // stopped by stopMon, waited for below
-	defer func() { stopMon(); wg.Wait() }()
+	runCtx, stop := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(runCtx) }() // stopped by stop, waited for below
+	defer func() { stop(); <-runErr }()
 
-	mgr := experiment.NewManager(mon, nil, log, experiment.ManagerOptions{})
-	defer mgr.Close()
+	mgr := a.Lab
 	id, err := mgr.Start(ctx, o.spec)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", o.preset, err)
@@ -167,7 +159,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := enc.Encode(res); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
-	} else if err := experiment.WriteText(stdout, res); err != nil {
+	} else if err := lab.WriteText(stdout, res); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	switch res.Status {
@@ -181,7 +173,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // waitWithProgress waits for the experiment, printing a progress line every
 // second; on ctx cancel (Ctrl-C) it stops the run and returns its result.
-func waitWithProgress(ctx context.Context, mgr *experiment.Manager, id string, stderr io.Writer) (*wire.ExperimentResult, error) {
+func waitWithProgress(ctx context.Context, mgr *lab.Manager, id string, stderr io.Writer) (*wire.ExperimentResult, error) {
 	tick := time.NewTicker(runProgressEvery)
 	defer tick.Stop()
 	done := make(chan struct{})

@@ -2,6 +2,10 @@ module github.com/connlab/connlab
 
 go 1.26.0
 
+// web/node_modules is npm's: some packages ship Go sources (flatted, under
+// eslint) that are not connlab's to build, vet or test.
+ignore ./web/node_modules
+
 require (
 	github.com/cilium/ebpf v0.22.0
 	github.com/go-chi/chi/v5 v5.5.0

@@ -14,15 +14,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/connlab/connlab/internal/app"
 	"github.com/connlab/connlab/internal/connlimit"
-	"github.com/connlab/connlab/internal/experiment"
-	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/metrics"
-	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/sysinfo"
 	"github.com/connlab/connlab/internal/wire"
@@ -42,7 +40,7 @@ const (
 	maxWatchFlag    = 64              // ports in -watch, as the API's limit
 	shutdownTimeout = 2 * time.Second // SIGINT/SIGTERM to exit
 	ownersEvery     = 5 * time.Second // background pid -> process name pass
-	defaultLabMB    = experiment.DefaultFinishedBytes >> 20
+	defaultLabMB    = lab.DefaultFinishedBytes >> 20
 	maxLabMB        = 16 << 10        // -lab-memory: 16 GB
 	tokenEnv        = "CONNLAB_TOKEN" // environment variable holding the access token
 	tokenBytes      = 24              // random bytes of a generated token (192 bits, 32 URL-safe characters)
@@ -235,39 +233,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	sampler, err := sockstat.New(log, o.sampler)
-	if err != nil {
-		return fmt.Errorf("start the socket sampler: %w", err)
-	}
-	defer sampler.Close()
-
-	h := hub.New(log)
-	owners := sockstat.NewOwners(log, ownersEvery)
 	info := sysinfo.Read()
 	polls := metrics.NewPolls()
-	mopts := monitor.Options{Interval: o.interval, History: o.history, Owners: owners, PortRange: info.EphemeralPorts, OnPoll: polls.Observe}
+	cfg := app.Config{
+		Log: log, Sampler: o.sampler, Interval: o.interval, History: o.history, OwnersEvery: ownersEvery,
+		PortRange: info.EphemeralPorts, OnPoll: polls.Observe,
+		Lab: lab.ManagerOptions{FinishedBytes: o.labMB << 20}, ShutdownTimeout: shutdownTimeout,
+	}
 	events, eventsNote := openEvents(log)
 	if events != nil {
-		defer events.Close()
-		mopts.Events = events
+		cfg.Events = events // the app closes it after the monitor
 	}
-	mon := monitor.New(sampler, h, mopts, log)
+	a, err := app.New(cfg)
+	if err != nil {
+		return err
+	}
 	for _, p := range o.watch {
-		if err := mon.Add(p); err != nil {
+		if err := a.Monitor.Add(p); err != nil {
+			a.Close()
 			return fmt.Errorf("watch port %d: %w", p, err)
 		}
 	}
 
-	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{FinishedBytes: o.labMB << 20})
-	defer lab.Close() // stops every experiment and waits for it
-
-	met, err := metrics.New(metrics.Config{Ports: mon, Viewers: h, Lab: lab, Polls: polls, Version: version, Log: log})
+	met, err := metrics.New(metrics.Config{Ports: a.Monitor, Viewers: a.Hub, Lab: a.Lab, Polls: polls, Version: version, Log: log})
 	if err != nil {
+		a.Close()
 		return err
 	}
 
 	system := func() wire.System {
-		sys := systemInfo(info, sampler.Source(), o.interval)
+		sys := systemInfo(info, a.Sampler.Source(), o.interval)
 		sys.Transitions, sys.TransitionsNote = "polls", eventsNote
 		if events != nil {
 			sys.Transitions = "ebpf"
@@ -275,54 +270,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sys
 	}
 	handler := server.New(server.Config{
-		Addr: addr, Assets: webAssets(), Monitor: mon, Hub: h, Experiments: lab,
+		Addr: addr, Assets: webAssets(), Monitor: a.Monitor, Hub: a.Hub, Experiments: a.Lab,
 		Metrics: met.Handler(), System: system, Version: version, Log: log,
 		Token: acc.token, AllowHosts: o.allowHosts, MaxWebsockets: wsCap,
 	})
 	srv := newHTTPServer(handler, ln, log)
-	srv.RegisterOnShutdown(h.Close) // ends every websocket: hijacked conns are not Shutdown's
-	srv.RegisterOnShutdown(lab.Close)
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 3)
-	// Each goroutine below is stopped by cancel() or srv.Shutdown and waited for by wg.
-	wg.Add(3)
-	go func() { defer wg.Done(); errc <- mon.Run(runCtx) }()
-	go func() { defer wg.Done(); errc <- owners.Run(runCtx) }()
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("serve http: %w", err)
-		}
-	}()
+	a.Serve(srv, ln, handler) // Run shuts it down in order: the Lab, the hub, srv, the websocket handlers
 
 	url := announce(stdout, stderr, addr, acc, o.allowHosts)
 	if o.open {
 		openBrowser(log, url)
 	}
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	shutCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer done()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		_ = srv.Close()
-	}
-	cancel()
-	wg.Wait()
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
 	return nil
 }
 
-// newHTTPServer is the dashboard's http.Server: the limits above, and ln's
-// ConnState hook so the connection cap knows which connections are idle.
 func newHTTPServer(h http.Handler, ln *connlimit.Listener, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,

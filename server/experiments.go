@@ -9,10 +9,11 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/wire"
 )
 
-// Experiments is what the server needs of the Lab (internal/experiment.Manager).
+// Experiments is what the server needs of the Lab (internal/lab.Manager).
 type Experiments interface {
 	Start(ctx context.Context, spec experiment.Spec) (string, error)
 	List() []wire.ExpSummary
@@ -25,6 +26,12 @@ type Experiments interface {
 
 func (s *Server) listPresets(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, experiment.Presets())
+}
+
+// specSchema serves every spec field's kind, default, limits, enumeration
+// and unit: the UI builds its form and checks from it.
+func (s *Server) specSchema(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, experiment.Schema())
 }
 
 // startExperiment takes a spec, or a preset name plus overrides:
@@ -69,7 +76,7 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	res, ok := s.cfg.Experiments.Get(id)
 	if !ok {
-		writeErr(w, experimentError(experiment.ErrNotFound, id))
+		writeErr(w, experimentError(lab.ErrNotFound, id))
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -88,7 +95,7 @@ func (s *Server) stopExperiment(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	_, err := s.cfg.Experiments.Wait(ctx, id)
 	switch {
-	case err == nil, errors.Is(err, experiment.ErrNotFound): // ended, and already forgotten
+	case err == nil, errors.Is(err, lab.ErrNotFound): // ended, and already forgotten
 		w.WriteHeader(http.StatusNoContent)
 	case ctx.Err() != nil:
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "stopping"})
@@ -107,13 +114,13 @@ func experimentError(err error, id string) error {
 			field = "body"
 		}
 		return badField(field, "invalid_spec", clipQuotes(fe.Message))
-	case errors.Is(err, experiment.ErrNotFound):
+	case errors.Is(err, lab.ErrNotFound):
 		return &fieldError{status: http.StatusNotFound, code: "not_found", field: "id",
 			message: "no experiment " + quote(id)}
-	case errors.Is(err, experiment.ErrBusy):
+	case errors.Is(err, lab.ErrBusy):
 		return &fieldError{status: http.StatusTooManyRequests, code: "too_many_experiments",
 			message: err.Error() + "; stop one first"}
-	case errors.Is(err, experiment.ErrClosed):
+	case errors.Is(err, lab.ErrClosed):
 		return &fieldError{status: http.StatusServiceUnavailable, code: "shutting_down", message: "connlab is shutting down"}
 	}
 	return err
@@ -126,7 +133,7 @@ func (c *wsClient) subscribeExperiment(id string) {
 		c.sendError("not_found", "the Lab is not enabled on this server", "experiment")
 		return
 	}
-	topic := experiment.Topic(id)
+	topic := lab.Topic(id)
 	if !c.addTopic(topic) {
 		return
 	}

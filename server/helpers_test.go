@@ -7,17 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
-	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/app"
 	"github.com/connlab/connlab/internal/hub"
 	"github.com/connlab/connlab/internal/monitor"
-	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/wire"
 	"github.com/connlab/connlab/server"
 )
@@ -25,14 +22,15 @@ import (
 // testPollInterval keeps tests quick; the minimum the flag allows.
 const testPollInterval = 50 * time.Millisecond
 
-// env is a real connlab stack (kernel sampler, monitor, hub, server) behind
-// an httptest server on 127.0.0.1:0.
+// env is a real connlab stack (kernel sampler, monitor, hub, Lab, built by
+// the composition root) serving the server on 127.0.0.1:0.
 type env struct {
-	t   testing.TB
-	ts  *httptest.Server
-	mon *monitor.Monitor
-	hub *hub.Hub
-	url string
+	t      testing.TB
+	mon    *monitor.Monitor
+	hub    *hub.Hub
+	url    string
+	client *http.Client
+	server *server.Server
 }
 
 var testAssets = fstest.MapFS{
@@ -45,40 +43,36 @@ var testAssets = fstest.MapFS{
 func newEnv(t testing.TB, mutate ...func(*server.Config)) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sampler, err := sockstat.New(log, "auto")
+	a, err := app.New(app.Config{Log: log, Interval: testPollInterval})
 	if err != nil {
-		t.Fatalf("sampler: %v", err)
+		t.Fatalf("app: %v", err)
 	}
-	h := hub.New(log)
-	mon := monitor.New(sampler, h, monitor.Options{Interval: testPollInterval}, log)
-	lab := experiment.NewManager(mon, h, log, experiment.ManagerOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = mon.Run(ctx) }() // stopped by cancel in Cleanup
-
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
 	cfg := server.Config{
-		Assets: testAssets, Monitor: mon, Hub: h, Experiments: lab, Version: "test", Log: log,
-		System: func() wire.System { return wire.System{Source: sampler.Source(), Knobs: map[string]string{}} },
+		Addr: ln.Addr().String(), Assets: testAssets, Monitor: a.Monitor, Hub: a.Hub, Experiments: a.Lab, Version: "test", Log: log,
+		System: func() wire.System { return wire.System{Source: a.Sampler.Source(), Knobs: map[string]string{}} },
 	}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	if cfg.Addr == "" {
-		cfg.Addr = ts.Listener.Addr().String()
-	}
-	ts.Config.Handler = server.New(cfg)
-	ts.Start()
+	handler := server.New(cfg)
+	a.Serve(&http.Server{Handler: handler, ReadHeaderTimeout: time.Minute}, ln, handler)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }() // stopped by cancel in Cleanup
+	transport := &http.Transport{}
 	t.Cleanup(func() {
-		h.Close() // ends websockets, as main does on shutdown
-		ts.Close()
-		lab.Close()
-		cancel()
-		wg.Wait()
-		_ = sampler.Close()
+		transport.CloseIdleConnections()
+		cancel() // shuts down in the app's order: the Lab, the hub (ends websockets), the server, its websocket handlers
+		if err := <-done; err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
 	})
-	return &env{t: t, ts: ts, mon: mon, hub: h, url: ts.URL}
+	return &env{t: t, mon: a.Monitor, hub: a.Hub, url: "http://" + ln.Addr().String(), client: &http.Client{Transport: transport}, server: handler}
 }
 
 // do sends a request and decodes a JSON answer into out (when non-nil).
@@ -91,7 +85,7 @@ func (e *env) do(method, path, contentType, body string, out any) *http.Response
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := e.ts.Client().Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/ports/{port}/connections", s.getConnections)
 		if s.cfg.Experiments != nil {
 			r.Get("/presets", s.listPresets)
+			r.Get("/schema", s.specSchema)
 			r.Post("/experiments", s.startExperiment)
 			r.Get("/experiments", s.listExperiments)
 			r.Get("/experiments/{id}", s.getExperiment)

@@ -42,7 +42,7 @@ func send(t *testing.T, e *env, method, path string, header map[string]string) (
 		req.Header.Set(k, v)
 	}
 	client := &http.Client{
-		Transport:     e.ts.Client().Transport,
+		Transport:     e.client.Transport,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -376,7 +376,7 @@ func TestErrorsQuoteLittleOfTheInput(t *testing.T) {
 		if c.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		resp, err := e.ts.Client().Do(req)
+		resp, err := e.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

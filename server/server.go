@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/connlab/connlab/internal/hub"
@@ -107,10 +108,15 @@ type Server struct {
 	token   *tokenGuard // nil: no token required
 	router  http.Handler
 	sockets wsSlots
+
+	wsMu     sync.Mutex // guards wsClosed and the Add of wsActive
+	wsClosed bool
+	wsActive sync.WaitGroup // websocket handlers running
 }
 
 // New builds the handler. It starts no goroutines; websocket pumps belong to
 // the requests that start them and end when the hub drops their subscriber.
+// Wait joins those requests' handlers at shutdown.
 func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -134,6 +140,28 @@ func New(cfg Config) *Server {
 	cfg.Hub.SetTotalBudget(cfg.WSQueueTotal) // the browsers' queues, all together
 	s.router = s.routes()
 	return s
+}
+
+// Wait returns once every websocket handler has returned; upgrades asked
+// from then on are refused (503). http.Server.Shutdown does not wait for
+// them (their connections are hijacked): call Wait after it, once the hub
+// is closed (that ends every websocket's write pump).
+func (s *Server) Wait() {
+	s.wsMu.Lock()
+	s.wsClosed = true
+	s.wsMu.Unlock()
+	s.wsActive.Wait()
+}
+
+// wsEnter counts a websocket handler in, unless Wait was called.
+func (s *Server) wsEnter() bool {
+	s.wsMu.Lock()
+	defer s.wsMu.Unlock()
+	if s.wsClosed {
+		return false
+	}
+	s.wsActive.Add(1)
+	return true
 }
 
 // ServeHTTP implements http.Handler.

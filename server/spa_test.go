@@ -19,7 +19,7 @@ func get(t *testing.T, e *env, path string, header map[string]string) (*http.Res
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := e.ts.Client().Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/wire"
 	"github.com/connlab/connlab/server"
@@ -15,12 +15,12 @@ import (
 // DELETE answers once the run's slot is free: with room for one run, a
 // POST right after each DELETE must never find the Lab full.
 func TestDeleteFreesTheSlot(t *testing.T) {
-	var lab *experiment.Manager
+	var mgr *lab.Manager
 	e := newEnv(t, func(c *server.Config) {
-		lab = experiment.NewManager(c.Monitor.(*monitor.Monitor), c.Hub.(*hub.Hub), nil, experiment.ManagerOptions{MaxRunning: 1})
-		c.Experiments = lab
+		mgr = lab.NewManager(c.Monitor.(*monitor.Monitor), c.Hub.(*hub.Hub), nil, lab.ManagerOptions{MaxRunning: 1})
+		c.Experiments = mgr
 	})
-	t.Cleanup(lab.Close) // runs after the env's cleanup; nothing is running by then
+	t.Cleanup(mgr.Close) // runs after the env's cleanup; nothing is running by then
 	const cycles = 200
 	const spec = `{"preset":"keepalive-default","requests":0,"duration":"0s","interval":"50ms","observe":"0s"}`
 	start := time.Now()
@@ -34,7 +34,7 @@ func TestDeleteFreesTheSlot(t *testing.T) {
 		resp := e.do("DELETE", "/api/experiments/"+c.ID, "", "", &st)
 		switch resp.StatusCode {
 		case http.StatusNoContent:
-			if res, ok := lab.Get(c.ID); ok && res.Status == wire.ExpRunning {
+			if res, ok := mgr.Get(c.ID); ok && res.Status == wire.ExpRunning {
 				t.Fatalf("cycle %d: 204 while the run is still running", i)
 			}
 		case http.StatusAccepted: // a run slower to stop than the server waits: documented, allowed

@@ -12,8 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/hub"
+	"github.com/connlab/connlab/internal/lab"
 	"github.com/connlab/connlab/internal/monitor"
 	"github.com/connlab/connlab/internal/wire"
 )
@@ -33,9 +33,14 @@ var upgrader = websocket.Upgrader{
 // ws upgrades the request and runs the two pumps of one browser connection.
 // The write pump runs on this request's goroutine and owns the connection;
 // the read pump is started here and stopped by closing the connection; both
-// are waited for before ws returns. The hub ends the session by dropping the
-// subscriber (stalled browser or shutdown).
+// are waited for before ws returns, and Server.Wait waits for ws. The hub
+// ends the session by dropping the subscriber (stalled browser or shutdown).
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
+	if !s.wsEnter() {
+		writeError(w, http.StatusServiceUnavailable, "shutting_down", "connlab is shutting down", "")
+		return
+	}
+	defer s.wsActive.Done()
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -162,7 +167,7 @@ func (c *wsClient) handle(req wire.Request) {
 	case wire.TypeUnsubscribe:
 		topic := monitor.Topic(req.Port)
 		if req.Experiment != "" {
-			topic = experiment.Topic(req.Experiment)
+			topic = lab.Topic(req.Experiment)
 		}
 		c.mu.Lock()
 		delete(c.topics, topic)

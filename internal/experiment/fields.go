@@ -26,6 +26,7 @@ type field struct {
 	fmax float64
 	s    func(*Spec) *string
 	enum []string
+	unit string // shown after a numeric input ("" for none)
 }
 
 // fields lists every leaf of a Spec but "preset", in JSON order.
@@ -33,10 +34,10 @@ var fields = []field{
 	{key: "requests", i: func(s *Spec) *int { return &s.Requests }, imax: MaxRequests},
 	{key: "duration", d: func(s *Spec) *Duration { return &s.Duration }, dmax: MaxDuration},
 	{key: "interval", d: func(s *Spec) *Duration { return &s.Interval }, dmax: MaxTimeout},
-	{key: "rate", f: func(s *Spec) *float64 { return &s.Rate }, fmax: MaxRate},
+	{key: "rate", f: func(s *Spec) *float64 { return &s.Rate }, fmax: MaxRate, unit: "/s"},
 	{key: "concurrency", i: func(s *Spec) *int { return &s.Concurrency }, imin: 1, imax: MaxConcurrency},
 	{key: "method", s: func(s *Spec) *string { return &s.Method }, enum: methods},
-	{key: "bodyBytes", i: func(s *Spec) *int { return &s.BodyBytes }, imax: MaxBodyBytes},
+	{key: "bodyBytes", i: func(s *Spec) *int { return &s.BodyBytes }, imax: MaxBodyBytes, unit: "B"},
 	{key: "observe", d: func(s *Spec) *Duration { return &s.Observe }, dmax: MaxObserve},
 
 	{key: "server.keepAlives", b: func(s *Spec) *bool { return &s.Server.KeepAlives }},
@@ -315,4 +316,33 @@ func setObject(spec *Spec, prefix string, m map[string]any, explicit map[string]
 		explicit[key] = (key == "rate" && spec.Rate > 0) || (key == "interval" && spec.Interval > 0)
 	}
 	return nil
+}
+
+// text is the field's value as -set takes it.
+func (f *field) text(s *Spec) string {
+	switch {
+	case f.i != nil:
+		return strconv.Itoa(*f.i(s))
+	case f.d != nil:
+		return f.d(s).String()
+	case f.b != nil:
+		return strconv.FormatBool(*f.b(s))
+	case f.f != nil:
+		return strconv.FormatFloat(*f.f(s), 'g', -1, 64)
+	case f.s != nil:
+		return *f.s(s)
+	}
+	return ""
+}
+
+// Diff lists "key=value" for every field of s that differs from base, in
+// spec order, as -set would write them.
+func Diff(s, base *Spec) []string {
+	var out []string
+	for i := range fields {
+		if a, b := fields[i].text(s), fields[i].text(base); a != b {
+			out = append(out, fields[i].key+"="+a)
+		}
+	}
+	return out
 }

@@ -186,7 +186,8 @@ func init() {
 	}
 }
 
-func presetByName(name string) (PresetInfo, bool) {
+// Lookup returns the named preset.
+func Lookup(name string) (PresetInfo, bool) {
 	for _, p := range presets {
 		if p.Name == name {
 			return p, true
@@ -211,7 +212,7 @@ func PresetNames() []string {
 
 // Preset returns the spec of the named preset (its Preset field set).
 func Preset(name string) (Spec, error) {
-	p, ok := presetByName(name)
+	p, ok := Lookup(name)
 	if !ok {
 		return Spec{}, &FieldError{Field: "preset", Message: fmt.Sprintf("unknown preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))}
 	}

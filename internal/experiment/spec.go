@@ -143,7 +143,7 @@ func Default() Spec {
 // error is a *FieldError naming the first field at fault.
 func (s *Spec) Validate() error {
 	if s.Preset != "" {
-		if _, ok := presetByName(s.Preset); !ok {
+		if _, ok := Lookup(s.Preset); !ok {
 			return &FieldError{Field: "preset", Message: fmt.Sprintf("unknown preset %q", s.Preset)}
 		}
 	}
@@ -162,8 +162,8 @@ func (s *Spec) Validate() error {
 // goes on until stopped, at most MaxDuration.
 func (s *Spec) UntilStopped() bool { return s.Requests == 0 && s.Duration == 0 }
 
-// workloadLimit is the workload's time bound: Duration, or MaxDuration.
-func (s *Spec) workloadLimit() time.Duration {
+// WorkloadLimit is the workload's time bound: Duration, or MaxDuration.
+func (s *Spec) WorkloadLimit() time.Duration {
 	if s.Duration > 0 {
 		return s.Duration.D()
 	}

@@ -60,7 +60,7 @@ func TestSeedSetup(t *testing.T) {
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.workloadLimit(); got != MaxDuration {
+	if got := s.WorkloadLimit(); got != MaxDuration {
 		t.Errorf("until-stopped limit %s, want %s", got, MaxDuration)
 	}
 }

@@ -311,7 +311,7 @@ func (m *Monitor) newPort(num uint16) *port {
 		num:     num,
 		topic:   Topic(num),
 		base:    base,
-		ring:    timeline.New(m.capacity, columns),
+		ring:    timeline.New(m.capacity, Columns),
 		cur:     newSocketSet(),
 		spare:   newSocketSet(),
 		unowned: make(map[sockstat.Key]struct{}),

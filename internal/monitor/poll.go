@@ -144,7 +144,7 @@ func (m *Monitor) tickPort(p *port, at time.Time) {
 	}
 	p.tally = t
 	p.at = at
-	m.row = t.row(m.row[:0])
+	m.row = t.Row(m.row[:0])
 	p.ring.Append(at.UnixMilli(), m.row)
 
 	if !listened {

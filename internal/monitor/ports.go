@@ -202,7 +202,7 @@ func (p *port) timeline(since uint64) wire.Timeline {
 		ringSince = since - p.base
 	}
 	seq0, last, t, cols := p.ring.Since(ringSince)
-	return toWireTimeline(p.num, p.base+seq0, p.base+last, t, cols)
+	return TimelineOf(p.num, p.base+seq0, p.base+last, t, cols)
 }
 
 // Subscribe joins a subscriber to port's ticks and hands it a wire.Snapshot

@@ -93,12 +93,12 @@ func (t *Tally) fillCounts(dst *wire.Counts) {
 	}
 }
 
-// row appends the tally as one timeline row to dst: server states then
-// client states, each in sockstat.States order (see columnNames).
-func (t *Tally) row(dst []int32) []int32 {
+// Row appends the tally as one timeline row to dst: server states then
+// client states, each in sockstat.States order (TimelineOf names them).
+func (t *Tally) Row(dst []int32) []int32 {
 	dst = append(dst, t.n[0][:]...)
 	return append(dst, t.n[1][:]...)
 }
 
-// columns is the width of a timeline row.
-const columns = 2 * nStates
+// Columns is the width of a timeline row (Row).
+const Columns = 2 * nStates

@@ -90,9 +90,9 @@ func TestTallyCounts(t *testing.T) {
 
 func TestTallyRow(t *testing.T) {
 	tl := TallyOf(fixture8081, 8081)
-	row := tl.row(nil)
-	if len(row) != columns {
-		t.Fatalf("row has %d values, want %d", len(row), columns)
+	row := tl.Row(nil)
+	if len(row) != Columns {
+		t.Fatalf("row has %d values, want %d", len(row), Columns)
 	}
 	for i, st := range sockstat.States {
 		if int(row[i]) != tl.Get(sockstat.Server, st) {

@@ -56,9 +56,10 @@ func sortSockets(sockets []sockstat.Socket, p uint16) {
 	})
 }
 
-// toWireTimeline renders a run of a port's ring. seq0 and last are already
+// TimelineOf renders a run of rows of Columns values (a port's ring, or a
+// Lab run's) for the wire. seq0 and last are already
 // in the port's public numbering.
-func toWireTimeline(p uint16, seq0, last uint64, t []int64, cols [][]int32) wire.Timeline {
+func TimelineOf(p uint16, seq0, last uint64, t []int64, cols [][]int32) wire.Timeline {
 	tl := wire.Timeline{
 		Port:   p,
 		Seq0:   seq0,

@@ -99,17 +99,17 @@ func TestSortSockets(t *testing.T) {
 }
 
 func TestToWireTimeline(t *testing.T) {
-	cols := make([][]int32, columns)
+	cols := make([][]int32, Columns)
 	for i := range cols {
 		cols[i] = []int32{int32(i)}
 	}
-	tl := toWireTimeline(8081, 5, 5, []int64{1000}, cols)
+	tl := TimelineOf(8081, 5, 5, []int64{1000}, cols)
 	if tl.Port != 8081 || tl.Seq0 != 5 || tl.Seq != 5 || len(tl.Server) != nStates || len(tl.Client) != nStates {
 		t.Fatalf("timeline header/width wrong: %+v", tl)
 	}
 	if tl.Server["ESTABLISHED"][0] != 0 || tl.Server["CLOSING"][0] != nStates-1 ||
 		tl.Client["ESTABLISHED"][0] != nStates || tl.Client["TIME_WAIT"][0] != nStates+5 {
-		t.Fatalf("columns mapped to the wrong states: %+v", tl)
+		t.Fatalf("Columns mapped to the wrong states: %+v", tl)
 	}
 	b, err := json.Marshal(tl)
 	if err != nil {

@@ -2,28 +2,30 @@ package verdict
 
 import "fmt"
 
-// side names which side of the connections closed first on most of them.
-type side int
+// most says which side did something (closed first, held TIME_WAIT) on
+// most of the connections: a verdict about a population, not a socket's
+// side (that is sockstat.Side), hence its own small type.
+type most int
 
 const (
-	sideNone side = iota
-	sideServer
-	sideClient
-	sideMixed
+	mostNone most = iota
+	mostServer
+	mostClient
+	mostMixed
 )
 
 // ended returns how many connections ended and which side dominated.
-func ended(c Connections) (int, side) {
+func ended(c Connections) (int, most) {
 	n := c.ClosedFirstServer + c.ClosedFirstClient + c.ClosedFirstSimultaneous
 	switch {
 	case n == 0:
-		return 0, sideNone
+		return 0, mostNone
 	case c.ClosedFirstServer*100 >= n*mostPercent:
-		return n, sideServer
+		return n, mostServer
 	case c.ClosedFirstClient*100 >= n*mostPercent:
-		return n, sideClient
+		return n, mostClient
 	}
-	return n, sideMixed
+	return n, mostMixed
 }
 
 // closedFirst says which side closed first, and how connections ended.
@@ -46,9 +48,9 @@ func closedFirst(ev Evidence) Finding {
 
 	conns := noun(n, "connection", "connections")
 	switch dom {
-	case sideServer, sideClient:
+	case mostServer, mostClient:
 		who, k := "server", c.ClosedFirstServer
-		if dom == sideClient {
+		if dom == mostClient {
 			who, k = "client", c.ClosedFirstClient
 		}
 		switch {
@@ -92,9 +94,9 @@ func closedFirst(ev Evidence) Finding {
 
 	f.Why = "The side that closes first sends the first FIN and holds TIME_WAIT afterwards."
 	switch dom {
-	case sideServer:
+	case mostServer:
 		f.Why += " The server closes first when it will not keep a connection: the client sent `Connection: close`, server keep-alives are off, or its IdleTimeout fired."
-	case sideClient:
+	case mostClient:
 		f.Why += " The client closes first when it drops a connection from its pool: body not read to EOF, idle pool full, IdleConnTimeout, or the end of the run."
 	}
 	if c.Reset > 0 {
@@ -174,20 +176,20 @@ func timeWait(ev Evidence) Finding {
 	}
 
 	// TIME_WAIT sits on the side that closed first (both, for a simultaneous close).
-	tw := sideMixed
+	tw := mostMixed
 	switch {
 	case k.TimeWaitPeakServer > 0 && k.TimeWaitPeakClient == 0:
-		tw = sideServer
+		tw = mostServer
 	case k.TimeWaitPeakClient > 0 && k.TimeWaitPeakServer == 0:
-		tw = sideClient
+		tw = mostClient
 	}
 	switch {
 	case n == 0:
-	case dom == sideServer && tw == sideServer:
+	case dom == mostServer && tw == mostServer:
 		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the server, on %s", of(c.ClosedFirstServer, n, "connection", "connections")))
-	case dom == sideClient && tw == sideClient:
+	case dom == mostClient && tw == mostClient:
 		f.Evidence = append(f.Evidence, fmt.Sprintf("matches who closed first: the client, on %s", of(c.ClosedFirstClient, n, "connection", "connections")))
-	case dom == sideMixed || tw == sideMixed:
+	case dom == mostMixed || tw == mostMixed:
 		f.Evidence = append(f.Evidence, fmt.Sprintf("both sides closed first on some connections (server %d, client %d, simultaneous %d)",
 			c.ClosedFirstServer, c.ClosedFirstClient, c.ClosedFirstSimultaneous))
 	default:
@@ -197,10 +199,10 @@ func timeWait(ev Evidence) Finding {
 
 	// A run longer than TIME_WAIT's 60 s holds only the last minute of closes.
 	closes, peak, who := c.ClosedFirstServer, k.TimeWaitPeakServer, "server"
-	if dom == sideClient {
+	if dom == mostClient {
 		closes, peak, who = c.ClosedFirstClient, k.TimeWaitPeakClient, "client"
 	}
-	if (dom == sideServer || dom == sideClient) && peak < closes && ev.DurationMs > timeWaitMs {
+	if (dom == mostServer || dom == mostClient) && peak < closes && ev.DurationMs > timeWaitMs {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("peak %d below the %d %s closes: a %s run only holds the last 60 s of them",
 			peak, closes, who, ms(ev.DurationMs)))
 	}

@@ -2,7 +2,7 @@ package verdict
 
 // Recorded evidence for the classic experiments. The numbers are what the
 // instrumented runner and the kernel polls report for each setup (shapes
-// taken from the seed articles' runs and the physics in DESIGN.md).
+// taken from the seed articles' runs and the physics in docs/ARCHITECTURE.md).
 
 func keepAliveDefault() Evidence {
 	return Evidence{

@@ -59,19 +59,12 @@ type ExperimentResult struct {
 	// same shape GET /api/presets returns and POST /api/experiments accepts).
 	Spec json.RawMessage `json:"spec"`
 	// StartedAt is RFC3339Nano; StartedAtMs the same instant in Unix ms.
-	StartedAt   string      `json:"startedAt"`
-	StartedAtMs int64       `json:"startedAtMs"`
-	Progress    ExpProgress `json:"progress"`
-
-	Requests    ExpRequests    `json:"requests"`
-	Connections ExpConnections `json:"connections"`
-	Kernel      ExpKernel      `json:"kernel"`
-	Latency     ExpLatency     `json:"latency"`
-	// Findings are the verdict, computed from the measurements only.
-	Findings []Finding `json:"findings"`
-	// Answer is one line answering the preset's question from the measured
-	// evidence; set by the verdict.
-	Answer string `json:"answer,omitempty"`
+	StartedAt   string `json:"startedAt"`
+	StartedAtMs int64  `json:"startedAtMs"`
+	// ExpMeasures: progress, requests, connections, kernel, latency and
+	// findings, as in every ExpUpdate (embedded: its fields are this
+	// object's).
+	ExpMeasures
 
 	// Lanes are the most recent connections in detail, oldest first;
 	// LanesTotal counts every connection (the others are in the counters).
@@ -98,6 +91,22 @@ type ExpSummary struct {
 	Requests    int         `json:"requests"`
 	Errors      int         `json:"errors"`
 	Connections int         `json:"connections"`
+}
+
+// ExpMeasures is every measure of an experiment at one moment: what the
+// result (ExperimentResult) and the live update (ExpUpdate) share. Both
+// embed it, so its fields sit inline in their JSON, in this order.
+type ExpMeasures struct {
+	Progress    ExpProgress    `json:"progress"`
+	Requests    ExpRequests    `json:"requests"`
+	Connections ExpConnections `json:"connections"`
+	Kernel      ExpKernel      `json:"kernel"`
+	Latency     ExpLatency     `json:"latency"`
+	// Findings are the verdict, computed from the measurements only.
+	Findings []Finding `json:"findings"`
+	// Answer is one line answering the preset's question from the measured
+	// evidence; set by the verdict.
+	Answer string `json:"answer,omitempty"`
 }
 
 // ExpProgress says how far an experiment got.
@@ -324,23 +333,15 @@ type ExpSnapshot struct {
 // Timeline rows are new since the previous update. The last update of an
 // experiment has Done set and its final status.
 type ExpUpdate struct {
-	Type     string      `json:"type"`
-	ID       string      `json:"id"`
-	Seq      uint64      `json:"seq"`
-	At       int64       `json:"at"` // Unix ms
-	Status   string      `json:"status"`
-	Error    string      `json:"error,omitempty"`
-	Done     bool        `json:"done,omitempty"`
-	Progress ExpProgress `json:"progress"`
-
-	Requests    ExpRequests    `json:"requests"`
-	Connections ExpConnections `json:"connections"`
-	Kernel      ExpKernel      `json:"kernel"`
-	Latency     ExpLatency     `json:"latency"`
-	Findings    []Finding      `json:"findings"`
-	// Answer is one line answering the preset's question from the measured
-	// evidence; set by the verdict.
-	Answer string `json:"answer,omitempty"`
+	Type   string `json:"type"`
+	ID     string `json:"id"`
+	Seq    uint64 `json:"seq"`
+	At     int64  `json:"at"` // Unix ms
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	Done   bool   `json:"done,omitempty"`
+	// ExpMeasures: absolute, as in ExperimentResult (embedded).
+	ExpMeasures
 
 	Lanes        []Lane        `json:"lanes"`
 	LanesSkipped int           `json:"lanesSkipped,omitempty"`

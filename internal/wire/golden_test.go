@@ -54,6 +54,13 @@ var goldens = map[string]any{
 	"exp_summary": ExpSummary{ID: "3f9a", Preset: "keepalive-default", Port: 40001, Status: ExpCompleted,
 		StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000, Requests: 20, Connections: 1,
 		Progress: ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 20, RequestsTarget: 20, ObserveMs: 2000}},
+	"exp_result": ExperimentResult{ID: "3f9a", Preset: "client-disable-keepalive", Go: "go1.26.8", Port: 40001, Status: ExpCompleted,
+		Spec: []byte(`{"preset":"client-disable-keepalive","requests":2}`), StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000,
+		ExpMeasures: goldenMeasures, Lanes: []Lane{}, LanesTotal: 2, Log: []RequestLine{goldenLine}, LogTotal: 2, Timeline: goldenTimeline},
+	"exp_update": ExpUpdate{Type: TypeExpUpdate, ID: "3f9a", Seq: 9, At: 1795352403010, Status: ExpCompleted, Done: true,
+		ExpMeasures: goldenMeasures, Lanes: []Lane{}, LanesSkipped: 1, Log: []RequestLine{goldenLine}, LogSkipped: 1, Timeline: goldenTimeline},
+	"exp_failed_update": ExpUpdate{Type: TypeExpUpdate, ID: "3f9b", Seq: 2, At: 1795352403010, Status: ExpFailed, Error: "listen again: address in use",
+		ExpMeasures: ExpMeasures{Progress: ExpProgress{Phase: PhaseWorkload}, Findings: []Finding{}}, Lanes: []Lane{}, Log: []RequestLine{}, Timeline: Timeline{T: []int64{}}},
 	"lane": Lane{ID: 7, ClientPort: 54722, OpenedMs: 12.5, ConnectMs: 0.1, Dialed: true, Accepted: true, Requests: 1,
 		FirstReqMs: 12.6, LastReqMs: 12.6, ServerState: "closed", ClosedBy: "server", ClosedMs: 13, EndedMs: 13.2, End: "fin",
 		TimeWait: "server", TimeWaitMs: 250, TimeWaitLeftMs: 59700},
@@ -82,3 +89,22 @@ func TestGoldenEncoding(t *testing.T) {
 		}
 	}
 }
+
+// The measures the experiment goldens share.
+var (
+	goldenMeasures = ExpMeasures{Progress: goldenProgress, Requests: goldenRequests, Connections: goldenConnections,
+		Kernel: goldenKernel, Latency: goldenLatency, Findings: goldenFindings}
+	goldenProgress = ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 2, RequestsTarget: 2, ObserveMs: 2000}
+	goldenRequests = ExpRequests{Total: 2, OK: 2, RespClose: 2, ServerSaw: map[string]int{"close": 2}, Protos: map[string]int{"HTTP/1.1": 2},
+		Framing: map[string]int{"content-length": 2}, Status: map[string]int{"200": 2}, ErrorSamples: map[string]int{"dial tcp 127.0.0.1:P: connection refused": 1}}
+	goldenConnections = ExpConnections{Opened: 2, Dialed: 2, ClosedFirst: ClosedFirst{Server: 2}, MaxRequestsPerConn: 1, PeakOpen: 1, MedianLifetimeMs: 0.8}
+	goldenKernel      = ExpKernel{Source: "netlink", Polls: 30, TimeWaitPeak: SidePair{Server: 2}, EstablishedPeak: SidePair{Server: 1, Client: 1},
+		KeepaliveMinMs: SidePair{Server: 14900}, TimeWaitEnd: SidePair{Server: 2}, DrainedMs: -1,
+		Last: Counts{Server: map[string]int{"TIME_WAIT": 2}, Client: map[string]int{}}}
+	goldenLatency  = ExpLatency{P50Ms: 0.4, P99Ms: 0.9, MeanMs: 0.5, MaxMs: 0.9, RequestsPerSec: 1.98}
+	goldenFindings = []Finding{{ID: "closed-first", Level: "info", Text: "The server closed first", Evidence: []string{"2 of 2"}, Why: "FIN", Change: "keep-alive"}}
+	goldenLine     = RequestLine{Seq: 2, AtMs: 500.5, Worker: 1, Conn: 2, ClientPort: 54724, Method: "GET", Proto: "HTTP/1.1", Connection: "close",
+		Attempts: 1, Status: 200, Framing: "content-length", RespClose: true, ConnectMs: 0.1, TTFBMs: 0.3, TotalMs: 0.4}
+	goldenTimeline = Timeline{Port: 40001, Seq0: 29, Seq: 30, T: []int64{1795352402950, 1795352403000},
+		Server: map[string][]int32{"TIME_WAIT": {2, 2}}, Client: map[string][]int32{"TIME_WAIT": {0, 0}}}
+)

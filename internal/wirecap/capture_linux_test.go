@@ -312,7 +312,7 @@ func TestEndpointsSplitTheFamilies(t *testing.T) {
 	}
 }
 
-// TestLoopbackCopies checks what DESIGN.md and the package doc say about
+// TestLoopbackCopies checks what docs/ARCHITECTURE.md and the package doc say about
 // lo: a packet socket gets every segment twice, as it leaves
 // (PACKET_OUTGOING) and as it is received, and the filter keeps only the
 // received copy.

@@ -3,28 +3,21 @@ package wirecap
 import (
 	"net/netip"
 	"time"
+
+	"github.com/connlab/connlab/internal/sockstat"
 )
 
-// Side is one end of a connection. The server is the end on the watched
-// port (the one that received the SYN when both ends are watched).
-type Side uint8
+// Side is one end of a connection: sockstat.Side, connlab's one
+// definition. The server is the end on the watched port (the one that
+// received the SYN when both ends are watched).
+type Side = sockstat.Side
 
-// The sides.
+// The sides, under this package's names.
 const (
-	NoSide Side = iota
-	Client
-	Server
+	NoSide = sockstat.SideNone
+	Client = sockstat.Client
+	Server = sockstat.Server
 )
-
-func (s Side) String() string {
-	switch s {
-	case Client:
-		return "client"
-	case Server:
-		return "server"
-	}
-	return "none"
-}
 
 // Kind is how a side closed: a FIN or an RST.
 type Kind uint8

@@ -185,7 +185,7 @@ func TestHTTPKeepAlive(t *testing.T) {
 			sum := s.check(t, res)
 			const total = gets + 3
 			// Go's Transport may dial a spare connection while the idle
-			// one is on its way back to the pool (DESIGN.md): the
+			// one is on its way back to the pool (docs/ARCHITECTURE.md): the
 			// requests still add up, on however many connections.
 			if sum.Requests != total || sum.RequestsOnUsed != total-sum.Used || sum.Ended != sum.Conns {
 				t.Fatalf("%+v", sum)
@@ -211,7 +211,7 @@ func TestHTTPNoKeepAlive(t *testing.T) {
 		t.Fatalf("%+v", sum)
 	}
 	// The server closes first by design; on loopback the client sometimes
-	// wins the race (DESIGN.md): only their sum is certain.
+	// wins the race (docs/ARCHITECTURE.md): only their sum is certain.
 	if sum.ServerFirst+sum.ClientFirst+sum.Simultaneous != gets {
 		t.Fatalf("%+v", sum)
 	}

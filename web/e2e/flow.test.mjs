@@ -243,7 +243,10 @@ describe('Watch: who closes first, in a real browser', { timeout: 180_000 }, () 
       const verdict = await eventually('verdict card = API', async () => {
         const api = await getJSON(`${url}/api/ports/${port}/verdict`);
         const ids = await page.getByTestId('watch-finding').evaluateAll((els) => els.map((e) => e.getAttribute('data-finding')));
-        assert.deepEqual(ids, api.findings.map((/** @type {{id: string}} */ f) => f.id));
+        assert.deepEqual(
+          ids,
+          api.findings.map((/** @type {{id: string}} */ f) => f.id),
+        );
         return api;
       });
       const answer = verdict.findings[0];
@@ -258,9 +261,7 @@ describe('Watch: who closes first, in a real browser', { timeout: 180_000 }, () 
       assert.equal(await link.getAttribute('href'), `/lab?preset=${answer.lab}`);
 
       // The lanes: one per connection, with the closer the API names.
-      const conns = new Map(
-        (await getJSON(`${url}/api/ports/${port}/connections`)).connections.map((/** @type {any} */ c) => [Number(c.client.slice(c.client.lastIndexOf(':') + 1)), c]),
-      );
+      const conns = new Map((await getJSON(`${url}/api/ports/${port}/connections`)).connections.map((/** @type {any} */ c) => [Number(c.client.slice(c.client.lastIndexOf(':') + 1)), c]));
       await eventually('lanes = what happened', async () => {
         const got = await lanes(page);
         for (const [clientPort, end] of how) {
@@ -289,7 +290,14 @@ describe('Watch: who closes first, in a real browser', { timeout: 180_000 }, () 
       await page.screenshot({ path: path.join(outDir, `watch-flow-${source}-1280x720.png`) });
       await page.setViewportSize({ width: 1920, height: 1080 });
       await page.getByTestId('flow-panel').evaluate((el) => el.scrollIntoView());
-      await eventually('charts resized', async () => (await page.locator('[data-testid=flow-chart] canvas').first().evaluate((c) => c.getBoundingClientRect().width)) > 700);
+      await eventually(
+        'charts resized',
+        async () =>
+          (await page
+            .locator('[data-testid=flow-chart] canvas')
+            .first()
+            .evaluate((c) => c.getBoundingClientRect().width)) > 700,
+      );
       await page.screenshot({ path: path.join(outDir, `watch-flow-${source}-1920x1080.png`) });
       await page.screenshot({ path: path.join(outDir, `watch-flow-${source}-full.png`), fullPage: true });
 

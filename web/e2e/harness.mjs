@@ -16,7 +16,7 @@ export const repoDir = path.resolve(webDir, '..');
 /** Git-ignored folder for the binary and screenshots. */
 export const outDir = path.join(repoDir, 'test-output');
 
-/** Chromium flags that work in this container (see DESIGN.md). */
+/** Chromium flags that work in this container (see docs/ARCHITECTURE.md, "Browser tests"). */
 export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',

@@ -21,7 +21,6 @@ let browser;
 
 process.on('exit', () => app?.proc.kill('SIGKILL'));
 
-
 /**
  * Collects the ids of experiments the page starts (201 answers to POST /api/experiments).
  * @param {import('playwright-core').Page} page
@@ -200,7 +199,10 @@ describe('Lab view in a real browser', { timeout: 120_000 }, () => {
     assert.equal(Number(await row.getAttribute('data-b')), b.connections.opened);
     assert.ok(a.connections.opened < b.connections.opened, `keep-alive reuses: ${a.connections.opened} vs ${b.connections.opened}`);
     const cells = await row.locator('td.num').allInnerTexts();
-    assert.deepEqual(cells.map((c) => c.replace(/[◀▶]/g, '').trim()), [String(a.connections.opened), String(b.connections.opened)]);
+    assert.deepEqual(
+      cells.map((c) => c.replace(/[◀▶]/g, '').trim()),
+      [String(a.connections.opened), String(b.connections.opened)],
+    );
     const tw = page.getByTestId('cmp-twServer');
     assert.equal(Number(await tw.getAttribute('data-a')), a.kernel.timeWaitPeak.server);
     assert.equal(Number(await tw.getAttribute('data-b')), b.kernel.timeWaitPeak.server);

@@ -11,22 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  TcpPeer,
-  VIEWPORTS,
-  boxes,
-  canvasTexts,
-  connlabBinary,
-  eventually,
-  getJSON,
-  inside,
-  launchBrowser,
-  outDir,
-  overlap,
-  recordCanvasText,
-  startConnlab,
-  watchErrors,
-} from './harness.mjs';
+import { TcpPeer, VIEWPORTS, boxes, canvasTexts, connlabBinary, eventually, getJSON, inside, launchBrowser, outDir, overlap, recordCanvasText, startConnlab, watchErrors } from './harness.mjs';
 
 /** Sockets each Watch test makes before its port is watched, so the chart window shows only these. */
 const OPEN = 2; // ESTABLISHED on both sides
@@ -122,14 +107,18 @@ describe('layout at 1280×720 and 1920×1080', { timeout: 240_000 }, () => {
       // At least, not exactly: the kernel may give this listener a port that, minutes ago, was the
       // ephemeral port of another test's client, whose peer still holds a TIME_WAIT with that
       // remote port; connlab rightly counts it on this port's client side.
-      const api = await eventually('API counts', async () => {
-        const st = await getJSON(`${url}/api/ports/${port}`);
-        const total = (/** @type {Record<string, number>} */ c) => Object.values(c ?? {}).reduce((a, b) => a + b, 0);
-        const c = { server: total(st.counts.server), client: total(st.counts.client), tw: st.counts.server.TIME_WAIT ?? 0 };
-        const ok = c.tw >= SERVER_CLOSES && st.counts.client.ESTABLISHED === OPEN && (st.counts.client.TIME_WAIT ?? 0) >= CLIENT_CLOSES && !st.counts.client.LAST_ACK;
-        if (!ok) throw new Error(`counts ${JSON.stringify(st.counts)}`);
-        return c;
-      }, 45_000);
+      const api = await eventually(
+        'API counts',
+        async () => {
+          const st = await getJSON(`${url}/api/ports/${port}`);
+          const total = (/** @type {Record<string, number>} */ c) => Object.values(c ?? {}).reduce((a, b) => a + b, 0);
+          const c = { server: total(st.counts.server), client: total(st.counts.client), tw: st.counts.server.TIME_WAIT ?? 0 };
+          const ok = c.tw >= SERVER_CLOSES && st.counts.client.ESTABLISHED === OPEN && (st.counts.client.TIME_WAIT ?? 0) >= CLIENT_CLOSES && !st.counts.client.LAST_ACK;
+          if (!ok) throw new Error(`counts ${JSON.stringify(st.counts)}`);
+          return c;
+        },
+        45_000,
+      );
       await eventually('tiles', async () => Number(await page.getByTestId('tile-server-TIME_WAIT').getByTestId('tile-value').innerText()) >= SERVER_CLOSES);
 
       // One y scale: the client side (5 sockets here) is drawn on the server side's scale (15), not its own.
@@ -160,7 +149,11 @@ describe('layout at 1280×720 and 1920×1080', { timeout: 240_000 }, () => {
           assert.ok(e.y + e.height <= cardBox.y + cardBox.height && e.x + e.width <= cardBox.x + cardBox.width, `${e.name} inside its card`);
         }
         assert.deepEqual(await overflowing(card.getByTestId('legend').locator('li')), [], `${side} legend entries not clipped`);
-        const px = await card.getByTestId('legend').locator('li').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+        const px = await card
+          .getByTestId('legend')
+          .locator('li')
+          .first()
+          .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
         assert.ok(px >= MIN_LEGEND_PX, `${side} legend text ${px} px`);
       }
       assertLaidOut([...(await boxes(page.getByTestId('side-server'), 'server card')), ...(await boxes(page.getByTestId('side-client'), 'client card'))], vp);
@@ -235,7 +228,11 @@ describe('layout at 1280×720 and 1920×1080', { timeout: 240_000 }, () => {
       assert.equal(await first.getAttribute('data-headline'), 'true');
       assert.equal(await first.getAttribute('data-finding'), res.findings[0].id);
       const headPx = await first.getByTestId('finding-text').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
-      const nextPx = await page.getByTestId('finding').nth(1).getByTestId('finding-text').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+      const nextPx = await page
+        .getByTestId('finding')
+        .nth(1)
+        .getByTestId('finding-text')
+        .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
       assert.ok(headPx > nextPx, `headline larger than the other findings: ${headPx} vs ${nextPx}`);
 
       // One y scale for the Lab's two charts too.
@@ -258,7 +255,11 @@ describe('layout at 1280×720 and 1920×1080', { timeout: 240_000 }, () => {
         assert.ok(px >= MIN_LANE_PX, `swimlane text "${t.text}" at ${t.font}`);
         if (t.maxWidth !== null) assert.ok(t.width <= t.maxWidth + 0.5, `swimlane text "${t.text}" not squeezed: ${t.width} > ${t.maxWidth}`);
       }
-      for (const letter of ['S', 'C']) assert.ok(texts.some((t) => t.text === letter), `track letter ${letter} drawn`);
+      for (const letter of ['S', 'C'])
+        assert.ok(
+          texts.some((t) => t.text === letter),
+          `track letter ${letter} drawn`,
+        );
 
       fs.mkdirSync(outDir, { recursive: true });
       await page.mouse.move(0, 0);

@@ -73,7 +73,6 @@ async function tableCounts(page) {
   });
 }
 
-
 describe('Watch view in a real browser', { timeout: 180_000 }, () => {
   before(async () => {
     const bin = connlabBinary();
@@ -107,7 +106,10 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
     await eventually('URL /watch/<port>', () => page.url().endsWith(`/watch/${port}`));
     await eventually('panel for the port', async () => (await page.getByTestId('port-panel').getAttribute('data-port')) === String(port));
     const watched = await getJSON(`${url}/api/ports`);
-    assert.ok(watched.some((/** @type {{port:number}} */ p) => p.port === port), 'POST /api/ports happened');
+    assert.ok(
+      watched.some((/** @type {{port:number}} */ p) => p.port === port),
+      'POST /api/ports happened',
+    );
 
     // Real connections: some stay open, some closed by the server, some by the client.
     const pairs = await peer.dial(OPEN + SERVER_CLOSES + CLIENT_CLOSES);
@@ -121,8 +123,7 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
     };
     const api = await eventually('API counts', async () => {
       const c = await apiCounts(url, port);
-      const ok =
-        c.server.ESTABLISHED === OPEN && c.server.TIME_WAIT === SERVER_CLOSES && c.server.LISTEN === 1 && c.client.ESTABLISHED === OPEN && c.client.TIME_WAIT === CLIENT_CLOSES;
+      const ok = c.server.ESTABLISHED === OPEN && c.server.TIME_WAIT === SERVER_CLOSES && c.server.LISTEN === 1 && c.client.ESTABLISHED === OPEN && c.client.TIME_WAIT === CLIENT_CLOSES;
       return ok ? c : false;
     });
 
@@ -257,7 +258,14 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
       const res = await fetch(`${url}/api/ports/${port}`);
       return res.status === 404;
     });
-    await eventually('panel gone', async () => (await page.getByTestId('port-panel').getAttribute('data-port').catch(() => null)) !== String(port));
+    await eventually(
+      'panel gone',
+      async () =>
+        (await page
+          .getByTestId('port-panel')
+          .getAttribute('data-port')
+          .catch(() => null)) !== String(port),
+    );
     assert.deepEqual(errors, [], 'no console errors, page errors or failed requests');
     await page.close();
   });

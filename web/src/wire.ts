@@ -296,25 +296,65 @@ export interface SpecJSON {
   method: string;
   bodyBytes: number;
   observe: string;
-  server: {
-    keepAlives: boolean;
-    idleTimeout: string;
-    readTimeout: string;
-    readHeaderTimeout: string;
-    delay: string;
-    framing: string;
-    protocol: string;
-    restartAfter: number;
-  };
-  client: {
-    disableKeepAlives: boolean;
-    body: string;
-    maxIdleConnsPerHost: number;
-    maxConnsPerHost: number;
-    idleConnTimeout: string;
-    protocol: string;
-    tcpKeepAlive: { enable: boolean; idle: string; interval: string; count: number };
-  };
+  server: ServerSpecJSON;
+  client: ClientSpecJSON;
+}
+
+/** experiment.ServerSpec as JSON. */
+export interface ServerSpecJSON {
+  keepAlives: boolean;
+  idleTimeout: string;
+  readTimeout: string;
+  readHeaderTimeout: string;
+  delay: string;
+  framing: string;
+  protocol: string;
+  restartAfter: number;
+}
+
+/** experiment.ClientSpec as JSON. */
+export interface ClientSpecJSON {
+  disableKeepAlives: boolean;
+  body: string;
+  maxIdleConnsPerHost: number;
+  maxConnsPerHost: number;
+  idleConnTimeout: string;
+  protocol: string;
+  tcpKeepAlive: TCPKeepAliveJSON;
+}
+
+/** experiment.TCPKeepAlive as JSON. */
+export interface TCPKeepAliveJSON {
+  enable: boolean;
+  idle: string;
+  interval: string;
+  count: number;
+}
+
+export type SpecFieldKind = 'int' | 'float' | 'duration' | 'bool' | 'enum';
+
+/**
+ * GET /api/schema: every settable spec field, in spec order. The Go side is
+ * the one source of keys, kinds, defaults, limits, enumerations and units.
+ */
+export interface SpecSchema {
+  fields: SpecField[];
+}
+
+/** One spec field. Values are spelled as in SpecJSON (numbers, Go duration strings, booleans, strings). */
+export interface SpecField {
+  /** The JSON / `-set` key, dotted for nested fields. */
+  key: string;
+  kind: SpecFieldKind;
+  /** experiment.Default()'s value. */
+  default: number | string | boolean;
+  /** Inclusive bounds of int, float and duration fields. */
+  min?: number | string;
+  max?: number | string;
+  /** The values of an enum field. */
+  enum?: string[];
+  /** Shown after a numeric value ("B", "/s"). */
+  unit?: string;
 }
 
 /** POST /api/experiments -> 201. */
@@ -473,6 +513,18 @@ export interface RequestLine {
   connectMs?: number;
   ttfbMs?: number;
   totalMs: number;
+}
+
+/** The measures the result and the live update share (wire.ExpMeasures, inline in both). */
+export interface ExpMeasures {
+  progress: ExpProgress;
+  requests: ExpRequests;
+  connections: ExpConnections;
+  kernel: ExpKernel;
+  latency: ExpLatency;
+  findings: Finding[];
+  /** One line answering the preset's question from the measured evidence; set by the verdict. */
+  answer?: string;
 }
 
 /** GET /api/experiments/{id}, and the result of an exp-snapshot. */

@@ -1,7 +1,7 @@
 // HTTP API client (same origin). Errors come back as ApiError carrying the
 // server's {"error":{"code","message","field"}}.
 
-import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, FlowConns, PortStatus, PortVerdict, PresetInfo, Socket, SpecJSON, System, WireError } from '../wire';
+import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, FlowConns, PortStatus, PortVerdict, PresetInfo, Socket, SpecJSON, SpecSchema, System, WireError } from '../wire';
 import { normConns, normCounts, normFlow, normResult, normVerdict } from './messages';
 
 export class ApiError extends Error {
@@ -97,6 +97,12 @@ export class Api {
 
   async presets(): Promise<PresetInfo[]> {
     return (await call<PresetInfo[] | null>(this.#f, 'GET', '/api/presets')) ?? [];
+  }
+
+  /** Every spec field's kind, default, limits, enumeration and unit. */
+  async schema(): Promise<SpecSchema> {
+    const s = await call<SpecSchema | null>(this.#f, 'GET', '/api/schema');
+    return { fields: s?.fields ?? [] };
   }
 
   /** Starts an experiment: a full spec, or {preset, ...overrides}. 400 names the field (ApiError.field). */

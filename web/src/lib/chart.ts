@@ -88,15 +88,7 @@ export function visibleWindow(windowSec: number, x?: XAxis): XWindow {
   return x ? x.range : trailingWindow(windowSec);
 }
 
-export function chartOptions(
-  order: readonly string[],
-  width: number,
-  height: number,
-  windowSec: number,
-  chrome: ChartChrome,
-  x?: XAxis,
-  shared?: () => number,
-): uPlot.Options {
+export function chartOptions(order: readonly string[], width: number, height: number, windowSec: number, chrome: ChartChrome, x?: XAxis, shared?: () => number): uPlot.Options {
   const series: uPlot.Series[] = [{}];
   const bands: uPlot.Band[] = [];
   order.forEach((state, i) => {
@@ -129,9 +121,7 @@ export function chartOptions(
       y: { range: (_u, _min, max) => yRange(max, shared) },
     },
     axes: [
-      x
-        ? { ...axis('x'), space: 90, splits: (_u, _i, min, max) => x.splits(min, max), values: (_u, splits) => splits.map(x.label) }
-        : { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
+      x ? { ...axis('x'), space: 90, splits: (_u, _i, min, max) => x.splits(min, max), values: (_u, splits) => splits.map(x.label) } : { ...axis('x'), space: 110, values: (_u, splits) => splits.map(clock) },
       { ...axis('y'), values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
     ],
     series,

@@ -43,12 +43,7 @@ function clientFirst(at: number, port: number): TransitionEvent[] {
   ];
 }
 function clientReset(at: number, port: number): TransitionEvent[] {
-  return [
-    ev(at, 'client', port, 'ESTABLISHED', 'CLOSE'),
-    ev(at + 0.06, 'server', port, '', '', 'received'),
-    ev(at + 0.07, 'server', port, 'ESTABLISHED', 'CLOSE'),
-    ev(at + 0.09, 'client', port, '', '', 'sent'),
-  ];
+  return [ev(at, 'client', port, 'ESTABLISHED', 'CLOSE'), ev(at + 0.06, 'server', port, '', '', 'received'), ev(at + 0.07, 'server', port, 'ESTABLISHED', 'CLOSE'), ev(at + 0.09, 'client', port, '', '', 'sent')];
 }
 
 describe('ConnLanes from kernel transitions', () => {
@@ -99,10 +94,7 @@ describe('ConnLanes from kernel transitions', () => {
     expect(unmapAddr('[::ffff:127.0.0.1]:8081')).toBe('127.0.0.1:8081');
     expect(unmapAddr('[::1]:8081')).toBe('[::1]:8081');
     const c = new ConnLanes();
-    c.onEvents([
-      { at: 1, side: 'server', local: '[::ffff:127.0.0.1]:39647', remote: '[::ffff:127.0.0.1]:41000', from: 'ESTABLISHED', to: 'FIN_WAIT1' },
-      ev(1.1, 'client', 41000, 'ESTABLISHED', 'CLOSE_WAIT'),
-    ]);
+    c.onEvents([{ at: 1, side: 'server', local: '[::ffff:127.0.0.1]:39647', remote: '[::ffff:127.0.0.1]:41000', from: 'ESTABLISHED', to: 'FIN_WAIT1' }, ev(1.1, 'client', 41000, 'ESTABLISHED', 'CLOSE_WAIT')]);
     expect(c.size).toBe(1);
     expect(c.get('127.0.0.1:41000', S)?.here).toEqual(['server', 'client']);
   });
@@ -142,7 +134,10 @@ describe('ConnLanes from the server list and from polls', () => {
     expect(c.size).toBe(5);
     expect(c.list().map((l) => l.client)).toEqual(['127.0.0.1:1000', '127.0.0.1:2016', '127.0.0.1:2017', '127.0.0.1:2018', '127.0.0.1:2019']);
     // The same list again (polls refresh it): nothing older comes back.
-    c.seed(Array.from({ length: 20 }, (_, i) => conn(2000 + i, 'server')), 'ebpf');
+    c.seed(
+      Array.from({ length: 20 }, (_, i) => conn(2000 + i, 'server')),
+      'ebpf',
+    );
     expect(c.list().map((l) => l.client)).toEqual(['127.0.0.1:1000', '127.0.0.1:2016', '127.0.0.1:2017', '127.0.0.1:2018', '127.0.0.1:2019']);
     // Bounded whatever arrives.
     for (let i = 0; i < 200; i++) c.onEvents(opened(10_000 + i, 30_000 + i));
@@ -150,8 +145,7 @@ describe('ConnLanes from the server list and from polls', () => {
   });
 
   it('polls: a new 4-tuple opened, a new TIME_WAIT closed first; an expiring TIME_WAIT changes nothing', () => {
-    const sock = (side: Side, port: number, state: string) =>
-      side === 'server' ? { local: S, remote: `127.0.0.1:${port}`, side, state, uid: 0 } : { local: `127.0.0.1:${port}`, remote: S, side, state, uid: 0 };
+    const sock = (side: Side, port: number, state: string) => (side === 'server' ? { local: S, remote: `127.0.0.1:${port}`, side, state, uid: 0 } : { local: `127.0.0.1:${port}`, remote: S, side, state, uid: 0 });
     const c = new ConnLanes();
     const ch = (kind: Change['kind'], side: Side, port: number, state: string, from?: string): Change => ({ kind, socket: sock(side, port, state), ...(from ? { from } : {}) });
     c.onChanges([ch('opened', 'server', 0, 'LISTEN'), ch('opened', 'server', 600, 'ESTABLISHED'), ch('opened', 'client', 600, 'ESTABLISHED')], 1000);

@@ -12,7 +12,15 @@ describe('ephemeral gauge', () => {
   });
 
   it('takes the busiest destination', () => {
-    const u = ephemeralUse(new Map([['127.0.0.1:8081', 14116], ['[::1]:8081', 3]]), 14119, true, 28232);
+    const u = ephemeralUse(
+      new Map([
+        ['127.0.0.1:8081', 14116],
+        ['[::1]:8081', 3],
+      ]),
+      14119,
+      true,
+      28232,
+    );
     expect(u).toEqual({ destination: '127.0.0.1:8081', used: 14116, range: 28232, fraction: 0.5, approximate: false });
   });
 

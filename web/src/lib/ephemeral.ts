@@ -25,12 +25,7 @@ export interface EphemeralUse {
  * @param complete the table holds every socket of the port
  * @param range ip_local_port_range size
  */
-export function ephemeralUse(
-  destinations: ReadonlyMap<string, number>,
-  clientTotal: number,
-  complete: boolean,
-  range: number,
-): EphemeralUse {
+export function ephemeralUse(destinations: ReadonlyMap<string, number>, clientTotal: number, complete: boolean, range: number): EphemeralUse {
   let destination = '';
   let used = 0;
   for (const [d, n] of destinations) {

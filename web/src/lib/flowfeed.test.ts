@@ -12,7 +12,18 @@ function flow(server: number, client: number, source: 'ebpf' | 'polls' = 'ebpf')
 }
 
 function snapshot(at: number, f?: Flow): Snapshot {
-  return { type: 'snapshot', port: 8081, seq: 1, at, source: 'netlink', counts: { server: {}, client: {} }, sockets: [], socketsTotal: 0, timeline: { port: 8081, seq0: 1, seq: 1, t: [], server: {}, client: {} }, flow: f };
+  return {
+    type: 'snapshot',
+    port: 8081,
+    seq: 1,
+    at,
+    source: 'netlink',
+    counts: { server: {}, client: {} },
+    sockets: [],
+    socketsTotal: 0,
+    timeline: { port: 8081, seq0: 1, seq: 1, t: [], server: {}, client: {} },
+    flow: f,
+  };
 }
 
 function tick(at: number, f: Flow | undefined, changes: Tick['changes'] = []): Tick {
@@ -53,7 +64,9 @@ describe('FlowFeed', () => {
     f.onTransitions({ type: 'transitions', port: 8081, events: [{ at: 5, side: 'client', local: '127.0.0.1:40001', remote: '127.0.0.1:8081', from: 'ESTABLISHED', to: 'FIN_WAIT1' }], dropped: 4 });
     expect(f.lanes.size).toBe(2);
     expect(f.lanes.dropped).toBe(4);
-    expect(f.onConnections({ port: 8081, source: 'polls', connections: [{ client: '127.0.0.1:40002', server: '127.0.0.1:8081', openedMs: null, endedMs: 9, closedFirst: 'client', reset: false, here: ['client'] }] }, 77)).toBe(true);
+    expect(
+      f.onConnections({ port: 8081, source: 'polls', connections: [{ client: '127.0.0.1:40002', server: '127.0.0.1:8081', openedMs: null, endedMs: 9, closedFirst: 'client', reset: false, here: ['client'] }] }, 77),
+    ).toBe(true);
     expect(f.lanes.size).toBe(3);
     expect(f.connectionsAt).toBe(77);
     expect(f.onConnections({ port: 1, source: 'polls', connections: [] }, 78)).toBe(false);

@@ -68,7 +68,13 @@ describe('flowTiles', () => {
   });
 
   it('polls: every count is a lower bound; resets and lifetimes say they are not seen, never 0', () => {
-    const f = flow({ source: 'polls', lowerBound: true, missing: 'connections shorter than a poll', lifetimeMs: { p50: null, p99: null, n: 0 }, last60s: { closedFirst: { server: 12 }, opened: 3, perSec: 0.05, windowSec: 20 } });
+    const f = flow({
+      source: 'polls',
+      lowerBound: true,
+      missing: 'connections shorter than a poll',
+      lifetimeMs: { p50: null, p99: null, n: 0 },
+      last60s: { closedFirst: { server: 12 }, opened: 3, perSec: 0.05, windowSec: 20 },
+    });
     const tiles = flowTiles(f);
     const t = byId(tiles);
     expect(t['closed-server']).toMatchObject({ value: '≥ 12', n: 12, lowerBound: true });

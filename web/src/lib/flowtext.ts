@@ -117,7 +117,16 @@ export function flowTiles(f: Flow): FlowTile[] {
   });
   const { p50, p99, n } = f.lifetimeMs;
   if (f.source === 'polls') {
-    tiles.push({ id: 'lifetime', label: 'Lifetime p50 / p99', value: 'not measured', n: null, total: null, detail: 'polls see neither the opening nor the close of a short connection', colour: STATE_COLORS.ESTABLISHED, lowerBound: true });
+    tiles.push({
+      id: 'lifetime',
+      label: 'Lifetime p50 / p99',
+      value: 'not measured',
+      n: null,
+      total: null,
+      detail: 'polls see neither the opening nor the close of a short connection',
+      colour: STATE_COLORS.ESTABLISHED,
+      lowerBound: true,
+    });
   } else if (p50 === null) {
     tiles.push({ id: 'lifetime', label: 'Lifetime p50 / p99', value: '—', n: null, total: null, detail: `no connection ended in the ${win}`, colour: STATE_COLORS.ESTABLISHED, lowerBound: false });
   } else {

@@ -18,7 +18,10 @@ export class Link {
   readonly conn: Connection;
   /** Not reactive: a message arrives several times a second; only the status changes are. */
   readonly #fresh = new Freshness();
+  // Listener sets: called, never rendered, so not reactive.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #handlers = new Set<MessageHandler>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #reconnect = new Set<() => void>();
 
   constructor() {

@@ -75,9 +75,7 @@ describe('parseServerMessage', () => {
       kernel: { last: { server: { LISTEN: 1 }, client: {} } },
     });
     // The optional one-line answer: a string is kept, anything else dropped.
-    const answered = parseServerMessage(
-      '{"type":"exp-update","id":"e1","seq":3,"status":"completed","answer":"The server closed 9 of 10 first","findings":null,"lanes":null,"log":null,"timeline":null}',
-    );
+    const answered = parseServerMessage('{"type":"exp-update","id":"e1","seq":3,"status":"completed","answer":"The server closed 9 of 10 first","findings":null,"lanes":null,"log":null,"timeline":null}');
     expect(answered).toMatchObject({ type: 'exp-update', answer: 'The server closed 9 of 10 first' });
     const odd = parseServerMessage('{"type":"exp-update","id":"e1","seq":3,"status":"completed","answer":42}');
     expect(odd && 'answer' in odd ? odd.answer : undefined).toBeUndefined();

@@ -6,10 +6,7 @@
 export const VIEWS = ['watch', 'lab'] as const;
 export type View = (typeof VIEWS)[number];
 
-export type Route =
-  | { view: 'watch'; port: number | null }
-  | { view: 'lab' }
-  | { view: 'notfound'; path: string };
+export type Route = { view: 'watch'; port: number | null } | { view: 'lab' } | { view: 'notfound'; path: string };
 
 /** Top navigation entries, in order. */
 export const NAV: readonly { view: View; label: string; href: string }[] = [

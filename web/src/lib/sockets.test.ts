@@ -51,13 +51,7 @@ describe('SocketTable', () => {
     socks.push(sock('127.0.0.1:8081', '127.0.0.1:41000', 'server', 'ESTABLISHED'));
     t.load(socks, socks.length, 1000);
     const l = t.list(5);
-    expect(l.rows.map((r) => `${r.side} ${r.state}`)).toEqual([
-      'server ESTABLISHED',
-      'server LISTEN',
-      'client ESTABLISHED',
-      'client ESTABLISHED',
-      'client ESTABLISHED',
-    ]);
+    expect(l.rows.map((r) => `${r.side} ${r.state}`)).toEqual(['server ESTABLISHED', 'server LISTEN', 'client ESTABLISHED', 'client ESTABLISHED', 'client ESTABLISHED']);
     expect(l.rows[2].local).toBe('127.0.0.1:41000');
     expect(l.hidden).toBe(27);
     expect(l.unknown).toBe(0);

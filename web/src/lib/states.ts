@@ -13,19 +13,7 @@
 // (pairwise CIE76 ΔE > 35 under simulated protan, deutan and tritan vision).
 
 /** State names as `ss` spells them, in the server's display order (sockstat.States). */
-export const STATES = [
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-] as const;
+export const STATES = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'] as const;
 
 export type StateName = (typeof STATES)[number];
 
@@ -52,19 +40,7 @@ export const UNKNOWN_COLOR = '#888888';
  * bottom where their level is easy to read, the rare transient ones above,
  * LISTEN (a constant 1 on the server side) on top.
  */
-export const STACK_ORDER: readonly StateName[] = [
-  'ESTABLISHED',
-  'TIME_WAIT',
-  'CLOSE_WAIT',
-  'FIN_WAIT2',
-  'FIN_WAIT1',
-  'LAST_ACK',
-  'CLOSING',
-  'SYN_SENT',
-  'SYN_RECV',
-  'CLOSE',
-  'LISTEN',
-];
+export const STACK_ORDER: readonly StateName[] = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2', 'FIN_WAIT1', 'LAST_ACK', 'CLOSING', 'SYN_SENT', 'SYN_RECV', 'CLOSE', 'LISTEN'];
 
 /** Short explanations for legends and tooltips. */
 export const STATE_HINTS: Readonly<Record<StateName, string>> = {

@@ -83,7 +83,13 @@ export class WatchStore {
     try {
       const token = this.#set.begin();
       const list = await this.api.ports();
-      if (this.#set.fromFetch(list.map((p) => p.port), token)) this.ports = [...this.#set.ports];
+      if (
+        this.#set.fromFetch(
+          list.map((p) => p.port),
+          token,
+        )
+      )
+        this.ports = [...this.#set.ports];
       this.problem = null;
     } catch (err) {
       this.problem = describe(err);
@@ -163,7 +169,10 @@ export class WatchStore {
       }
       case 'ports':
         // The view notices when the selected port left the set and moves on.
-        this.#set.fromBroadcast(m.ports.map((p) => p.port), now);
+        this.#set.fromBroadcast(
+          m.ports.map((p) => p.port),
+          now,
+        );
         this.ports = [...this.#set.ports];
         break;
       case 'snapshot':

@@ -72,7 +72,12 @@ describe('one y scale for both sides of a port', () => {
     const b = new StackedSeries(10, STACK_ORDER);
     expect(newestTime([a, b])).toBeNaN();
     expect(sharedMax([a, b], trailingWindow(180))).toBe(0);
-    expect(yRangeOf(chartOptions(STACK_ORDER, 600, 240, 180, CHROME, undefined, () => 0), 0)).toEqual([0, 4]);
+    expect(
+      yRangeOf(
+        chartOptions(STACK_ORDER, 600, 240, 180, CHROME, undefined, () => 0),
+        0,
+      ),
+    ).toEqual([0, 4]);
   });
 
   it('never clips a chart whose own max is above the shared one', () => {

@@ -91,7 +91,7 @@ export function compareFacts(a: RunFacts, b: RunFacts): CompareRow[] {
     const vb = m.value(b);
     const differs = m.differs ? m.differs(va, vb) : va !== vb;
     let better: Better = null;
-    if (differs) better = (va < vb) === m.lowerBetter ? 'a' : 'b';
+    if (differs) better = va < vb === m.lowerBetter ? 'a' : 'b';
     return { id: m.id, label: m.label, source: m.source, a: va, b: vb, fa: m.format(va, a), fb: m.format(vb, b), differs, better };
   });
 }

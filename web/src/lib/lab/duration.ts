@@ -7,8 +7,8 @@
 const UNITS: Readonly<Record<string, number>> = {
   ns: 1,
   us: 1e3,
-  'µs': 1e3, // U+00B5 micro sign
-  'μs': 1e3, // U+03BC greek mu
+  µs: 1e3, // U+00B5 micro sign
+  μs: 1e3, // U+03BC greek mu
   ms: 1e6,
   s: 1e9,
   m: 60e9,
@@ -50,7 +50,9 @@ export function parseDuration(input: string): number | null {
 
 /** Fraction digits of v / 10^prec with trailing zeros dropped ("" when none). */
 function frac(v: number, prec: number): string {
-  const d = String(v % 10 ** prec).padStart(prec, '0').replace(/0+$/, '');
+  const d = String(v % 10 ** prec)
+    .padStart(prec, '0')
+    .replace(/0+$/, '');
   return d ? `.${d}` : '';
 }
 

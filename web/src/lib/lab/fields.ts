@@ -1,14 +1,16 @@
-// Every knob of an experiment spec, mirrored from internal/experiment
-// (fields.go for keys and order, limits.go for limits, spec.go for the
-// enumerations), with what the form needs to show it: group, label, help.
-// A spec is held flat, keyed by the `-set` key ("server.idleTimeout"), with
-// typed values: numbers for ints and floats, nanoseconds for durations,
-// booleans, strings for enumerations. Pure, no DOM.
+// Every knob of an experiment spec as the form shows it. The server is the
+// one source of each field's key, kind, default, limits, enumeration and
+// unit (GET /api/schema, built from internal/experiment); this module adds
+// only what a person reads (group, label, help, option labels) and builds
+// the form's fields from the two (Fields). A spec is held flat, keyed by
+// the `-set` key ("server.idleTimeout"), with typed values: numbers for
+// ints and floats, nanoseconds for durations, booleans, strings for
+// enumerations. Pure, no DOM.
 
-import type { SpecJSON } from '../../wire';
+import type { SpecField, SpecJSON, SpecSchema } from '../../wire';
 import { formatDuration, humanDuration, NS_PER_S, parseDuration } from './duration';
 
-export type FieldKind = 'int' | 'float' | 'duration' | 'bool' | 'enum';
+export type FieldKind = SpecField['kind'];
 export type FieldGroup = 'workload' | 'server' | 'client';
 export type FieldValue = number | boolean | string;
 
@@ -20,136 +22,101 @@ export interface FieldDef {
   label: string;
   /** One line under the input. */
   help: string;
-  /** int / float: inclusive bounds; duration: max in ns (min is 0). */
+  /** int / float: inclusive bounds; duration: bounds in ns. From the schema. */
   min?: number;
   max?: number;
   options?: readonly { value: string; label: string }[];
-  /** Unit shown after a numeric input. */
+  /** Unit shown after a numeric input. From the schema. */
   unit?: string;
+  /** experiment.Default()'s value, typed. From the schema. */
+  default: FieldValue;
 }
 
-/** Limits of internal/experiment/limits.go. */
-export const LIMITS = {
-  maxDurationNs: 600 * NS_PER_S, // MaxDuration
-  maxObserveNs: 600 * NS_PER_S, // MaxObserve
-  maxConcurrency: 1000,
-  maxRate: 20000,
-  maxBodyBytes: 8 << 20,
-  maxRequests: 10_000_000,
-  maxTimeoutNs: 600 * NS_PER_S,
-  maxDelayNs: 60 * NS_PER_S,
-  maxPool: 100_000,
-  maxKeepAliveNs: 7200 * NS_PER_S,
-  maxKeepAliveCount: 127,
-  maxRunning: 4,
-} as const;
+/** What the form adds to a schema field. */
+interface FieldUI {
+  group: FieldGroup;
+  label: string;
+  help: string;
+  /** Labels of an enum's values (a value without one shows as itself). */
+  options?: Record<string, string>;
+}
 
 /** The Lab's observe default (the CLI's is 2 s): long enough to see TIME_WAIT (60 s) drain. */
 export const UI_OBSERVE_NS = 65 * NS_PER_S;
 
-const L = LIMITS;
+/**
+ * Labels, help and grouping of every schema field, in the form's order
+ * within each group (also the order of a link's parameters). The Go mirror
+ * test (internal/wire) checks this table names exactly the schema's keys.
+ */
+const UI: Record<string, FieldUI> = {
+  requests: { group: 'workload', label: 'Requests', help: '0: bound by duration, or until you press Stop' },
+  duration: { group: 'workload', label: 'Duration', help: 'workload time bound (0: none), Go duration' },
+  interval: { group: 'workload', label: 'Interval', help: "each worker's pause between requests" },
+  rate: { group: 'workload', label: 'Rate', help: 'target requests/s, all workers (replaces interval)' },
+  concurrency: { group: 'workload', label: 'Concurrency', help: 'client workers' },
+  observe: { group: 'workload', label: 'Observe', help: 'keep watching after the workload ends' },
 
-/** Every field of a spec but "preset", in the form's order within each group. */
-export const FIELDS: readonly FieldDef[] = [
-  { key: 'requests', kind: 'int', group: 'workload', label: 'Requests', help: '0: bound by duration, or until you press Stop', min: 0, max: L.maxRequests },
-  { key: 'duration', kind: 'duration', group: 'workload', label: 'Duration', help: 'workload time bound (0: none), Go duration', max: L.maxDurationNs },
-  { key: 'interval', kind: 'duration', group: 'workload', label: 'Interval', help: "each worker's pause between requests", max: L.maxTimeoutNs },
-  { key: 'rate', kind: 'float', group: 'workload', label: 'Rate', help: 'target requests/s, all workers (replaces interval)', min: 0, max: L.maxRate, unit: '/s' },
-  { key: 'concurrency', kind: 'int', group: 'workload', label: 'Concurrency', help: 'client workers', min: 1, max: L.maxConcurrency },
-  { key: 'observe', kind: 'duration', group: 'workload', label: 'Observe', help: 'keep watching after the workload ends', max: L.maxObserveNs },
+  'server.keepAlives': { group: 'server', label: 'Keep-alives', help: 'SetKeepAlivesEnabled' },
+  'server.idleTimeout': { group: 'server', label: 'IdleTimeout', help: '0: none (falls back to ReadTimeout)' },
+  'server.readTimeout': { group: 'server', label: 'ReadTimeout', help: '0: none' },
+  'server.readHeaderTimeout': { group: 'server', label: 'ReadHeaderTimeout', help: '0: none' },
+  'server.delay': { group: 'server', label: 'Handler delay', help: 'wait before answering' },
+  bodyBytes: { group: 'server', label: 'Response body', help: 'bytes per response' },
+  'server.framing': { group: 'server', label: 'Framing', help: 'how the response body is delimited', options: { 'content-length': 'Content-Length', chunked: 'chunked' } },
+  'server.protocol': { group: 'server', label: 'Protocol', help: 'what the server speaks', options: { http1: 'HTTP/1.1', h2c: 'HTTP/1.1 + h2c' } },
+  'server.restartAfter': { group: 'server', label: 'Restart after', help: 'requests before a restart (0: never)' },
 
-  { key: 'server.keepAlives', kind: 'bool', group: 'server', label: 'Keep-alives', help: 'SetKeepAlivesEnabled' },
-  { key: 'server.idleTimeout', kind: 'duration', group: 'server', label: 'IdleTimeout', help: '0: none (falls back to ReadTimeout)', max: L.maxTimeoutNs },
-  { key: 'server.readTimeout', kind: 'duration', group: 'server', label: 'ReadTimeout', help: '0: none', max: L.maxTimeoutNs },
-  { key: 'server.readHeaderTimeout', kind: 'duration', group: 'server', label: 'ReadHeaderTimeout', help: '0: none', max: L.maxTimeoutNs },
-  { key: 'server.delay', kind: 'duration', group: 'server', label: 'Handler delay', help: 'wait before answering', max: L.maxDelayNs },
-  { key: 'bodyBytes', kind: 'int', group: 'server', label: 'Response body', help: 'bytes per response', min: 0, max: L.maxBodyBytes, unit: 'B' },
-  {
-    key: 'server.framing',
-    kind: 'enum',
-    group: 'server',
-    label: 'Framing',
-    help: 'how the response body is delimited',
-    options: [
-      { value: 'content-length', label: 'Content-Length' },
-      { value: 'chunked', label: 'chunked' },
-    ],
-  },
-  {
-    key: 'server.protocol',
-    kind: 'enum',
-    group: 'server',
-    label: 'Protocol',
-    help: 'what the server speaks',
-    options: [
-      { value: 'http1', label: 'HTTP/1.1' },
-      { value: 'h2c', label: 'HTTP/1.1 + h2c' },
-    ],
-  },
-  { key: 'server.restartAfter', kind: 'int', group: 'server', label: 'Restart after', help: 'requests before a restart (0: never)', min: 0, max: L.maxRequests },
-
-  {
-    key: 'method',
-    kind: 'enum',
-    group: 'client',
-    label: 'Method',
-    help: 'POST sends a small body and is never retried',
-    options: [
-      { value: 'GET', label: 'GET' },
-      { value: 'POST', label: 'POST' },
-    ],
-  },
-  { key: 'client.disableKeepAlives', kind: 'bool', group: 'client', label: 'DisableKeepAlives', help: 'Transport: a new connection per request' },
-  {
-    key: 'client.body',
-    kind: 'enum',
+  method: { group: 'client', label: 'Method', help: 'POST sends a small body and is never retried', options: { GET: 'GET', POST: 'POST' } },
+  'client.disableKeepAlives': { group: 'client', label: 'DisableKeepAlives', help: 'Transport: a new connection per request' },
+  'client.body': {
     group: 'client',
     label: 'Response body',
     help: 'what the client does with each body',
-    options: [
-      { value: 'read-close', label: 'read to EOF, then Close' },
-      { value: 'close-unread', label: 'Close without reading' },
-      { value: 'read-no-close', label: 'read to EOF, never Close' },
-      { value: 'partial-close', label: 'read part, then Close' },
-    ],
+    options: {
+      'read-close': 'read to EOF, then Close',
+      'close-unread': 'Close without reading',
+      'read-no-close': 'read to EOF, never Close',
+      'partial-close': 'read part, then Close',
+    },
   },
-  { key: 'client.maxIdleConnsPerHost', kind: 'int', group: 'client', label: 'MaxIdleConnsPerHost', help: "0: Go's default (2)", min: 0, max: L.maxPool },
-  { key: 'client.maxConnsPerHost', kind: 'int', group: 'client', label: 'MaxConnsPerHost', help: '0: no limit', min: 0, max: L.maxPool },
-  { key: 'client.idleConnTimeout', kind: 'duration', group: 'client', label: 'IdleConnTimeout', help: '0: none', max: L.maxTimeoutNs },
-  {
-    key: 'client.protocol',
-    kind: 'enum',
+  'client.maxIdleConnsPerHost': { group: 'client', label: 'MaxIdleConnsPerHost', help: "0: Go's default (2)" },
+  'client.maxConnsPerHost': { group: 'client', label: 'MaxConnsPerHost', help: '0: no limit' },
+  'client.idleConnTimeout': { group: 'client', label: 'IdleConnTimeout', help: '0: none' },
+  'client.protocol': {
     group: 'client',
     label: 'Protocol',
     help: 'Go Transport, or a raw HTTP/1.0 client',
-    options: [
-      { value: 'http1', label: 'HTTP/1.1 (Transport)' },
-      { value: 'h2c', label: 'h2c (Transport)' },
-      { value: 'http10', label: 'HTTP/1.0 raw' },
-      { value: 'http10-keepalive', label: 'HTTP/1.0 + keep-alive' },
-    ],
+    options: { http1: 'HTTP/1.1 (Transport)', h2c: 'h2c (Transport)', http10: 'HTTP/1.0 raw', 'http10-keepalive': 'HTTP/1.0 + keep-alive' },
   },
-  { key: 'client.tcpKeepAlive.enable', kind: 'bool', group: 'client', label: 'TCP keepalive', help: 'kernel probes on idle connections' },
-  { key: 'client.tcpKeepAlive.idle', kind: 'duration', group: 'client', label: 'Keepalive idle', help: "0: Go's default (15s)", max: L.maxKeepAliveNs },
-  { key: 'client.tcpKeepAlive.interval', kind: 'duration', group: 'client', label: 'Keepalive interval', help: "0: Go's default (15s)", max: L.maxKeepAliveNs },
-  { key: 'client.tcpKeepAlive.count', kind: 'int', group: 'client', label: 'Keepalive count', help: "probes; 0: Go's default (9)", min: 0, max: L.maxKeepAliveCount },
-];
+  'client.tcpKeepAlive.enable': { group: 'client', label: 'TCP keepalive', help: 'kernel probes on idle connections' },
+  'client.tcpKeepAlive.idle': { group: 'client', label: 'Keepalive idle', help: "0: Go's default (15s)" },
+  'client.tcpKeepAlive.interval': { group: 'client', label: 'Keepalive interval', help: "0: Go's default (15s)" },
+  'client.tcpKeepAlive.count': { group: 'client', label: 'Keepalive count', help: "probes; 0: Go's default (9)" },
+};
 
-export const FIELD_KEYS: readonly string[] = FIELDS.map((f) => f.key);
-
-const BY_KEY = new Map(FIELDS.map((f) => [f.key, f]));
-
-export function fieldDef(key: string): FieldDef | undefined {
-  return BY_KEY.get(key);
+/** A schema bound or default, typed as a FlatSpec holds it (durations in ns). */
+function typed(kind: FieldKind, v: unknown): FieldValue | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (kind === 'duration') return typeof v === 'string' ? (parseDuration(v) ?? undefined) : undefined;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+  return undefined;
 }
 
-export const GROUPS: readonly { id: FieldGroup; label: string }[] = [
-  { id: 'workload', label: 'Workload' },
-  { id: 'server', label: 'Server' },
-  { id: 'client', label: 'Client' },
-];
+/** A schema field with what the form adds to it. */
+function defOf(f: SpecField): FieldDef {
+  const ui: FieldUI = UI[f.key] ?? { group: f.key.startsWith('server.') ? 'server' : f.key.startsWith('client.') ? 'client' : 'workload', label: f.key, help: '' };
+  const def: FieldDef = { key: f.key, kind: f.kind, group: ui.group, label: ui.label, help: ui.help, default: typed(f.kind, f.default) ?? '' };
+  const min = typed(f.kind, f.min);
+  const max = typed(f.kind, f.max);
+  if (typeof min === 'number') def.min = min;
+  if (typeof max === 'number') def.max = max;
+  if (f.enum) def.options = f.enum.map((value) => ({ value, label: ui.options?.[value] ?? value }));
+  if (f.unit) def.unit = f.unit;
+  return def;
+}
 
-/** A spec, flat: every key of FIELDS with its typed value. */
+/** A spec, flat: every field key with its typed value. */
 export type FlatSpec = Record<string, FieldValue>;
 
 function get(o: unknown, path: string[]): unknown {
@@ -173,25 +140,84 @@ function readValue(def: FieldDef, raw: unknown): FieldValue {
   }
 }
 
-/** Spec JSON (GET /api/presets, ExperimentResult.spec) -> flat spec. */
-export function flatten(spec: SpecJSON): FlatSpec {
-  const out: FlatSpec = {};
-  for (const f of FIELDS) out[f.key] = readValue(f, get(spec, f.key.split('.')));
-  return out;
+/**
+ * The form's fields: the server's schema, ordered and labelled by the UI
+ * table (schema fields the table lacks come last, labelled by their key).
+ */
+export class Fields {
+  readonly defs: readonly FieldDef[];
+  readonly keys: readonly string[];
+  /** The workload keys: shared by both sides of a comparison. */
+  readonly workloadKeys: readonly string[];
+  readonly #byKey: Map<string, FieldDef>;
+
+  constructor(schema: SpecSchema) {
+    const order = Object.keys(UI);
+    const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+    const defs = schema.fields.map(defOf);
+    defs.sort((a, b) => rank(a.key) - rank(b.key));
+    this.defs = defs;
+    this.keys = defs.map((f) => f.key);
+    this.workloadKeys = defs.filter((f) => f.group === 'workload').map((f) => f.key);
+    this.#byKey = new Map(defs.map((f) => [f.key, f]));
+  }
+
+  def(key: string): FieldDef | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /** The fields of one group, in form order. */
+  inGroup(group: FieldGroup): FieldDef[] {
+    return this.defs.filter((f) => f.group === group);
+  }
+
+  /** Spec JSON (GET /api/presets, ExperimentResult.spec) -> flat spec. */
+  flatten(spec: SpecJSON): FlatSpec {
+    const out: FlatSpec = {};
+    for (const f of this.defs) out[f.key] = readValue(f, get(spec, f.key.split('.')));
+    return out;
+  }
+
+  /** Flat spec -> the JSON POST /api/experiments takes (durations as Go strings). */
+  nest(flat: FlatSpec, preset: string): SpecJSON {
+    const out: Record<string, unknown> = { preset };
+    for (const f of this.defs) {
+      const path = f.key.split('.');
+      let o = out;
+      for (const p of path.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+      const v = flat[f.key];
+      o[path[path.length - 1]] = f.kind === 'duration' ? formatDuration(Number(v)) : v;
+    }
+    return out as unknown as SpecJSON;
+  }
+
+  /** Keys whose values differ between two flat specs, in field order. */
+  changedKeys(flat: FlatSpec, base: FlatSpec): string[] {
+    return this.keys.filter((k) => !sameValue(flat[k], base[k]));
+  }
+
+  /** Errors that block a run, by key (what the server would answer 400 for). */
+  validate(flat: FlatSpec): Record<string, string> {
+    const errs: Record<string, string> = {};
+    for (const f of this.defs) {
+      const e = checkValue(f, flat[f.key]);
+      if (e) errs[f.key] = e;
+    }
+    if (!errs.rate && Number(flat.rate) > 0 && Number(flat.interval) > 0) errs.rate = 'set either rate or interval, not both';
+    return errs;
+  }
+
+  /** A preset's spec as the Lab starts from it: the preset with the UI's observe default. */
+  uiBase(spec: SpecJSON): FlatSpec {
+    return { ...this.flatten(spec), observe: UI_OBSERVE_NS };
+  }
 }
 
-/** Flat spec -> the JSON POST /api/experiments takes (durations as Go strings). */
-export function nest(flat: FlatSpec, preset: string): SpecJSON {
-  const out: Record<string, unknown> = { preset };
-  for (const f of FIELDS) {
-    const path = f.key.split('.');
-    let o = out;
-    for (const p of path.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-    const v = flat[f.key];
-    o[path[path.length - 1]] = f.kind === 'duration' ? formatDuration(Number(v)) : v;
-  }
-  return out as unknown as SpecJSON;
-}
+export const GROUPS: readonly { id: FieldGroup; label: string }[] = [
+  { id: 'workload', label: 'Workload' },
+  { id: 'server', label: 'Server' },
+  { id: 'client', label: 'Client' },
+];
 
 /** A value as `-set` and the URL write it: "1m30s", "true", "50". */
 export function formatValue(def: FieldDef, v: FieldValue): string {
@@ -273,22 +299,6 @@ export function sameValue(a: FieldValue | undefined, b: FieldValue | undefined):
   return a === b;
 }
 
-/** Keys whose values differ between two flat specs, in field order. */
-export function changedKeys(flat: FlatSpec, base: FlatSpec): string[] {
-  return FIELD_KEYS.filter((k) => !sameValue(flat[k], base[k]));
-}
-
-/** Errors that block a run, by key (what the server would answer 400 for). */
-export function validate(flat: FlatSpec): Record<string, string> {
-  const errs: Record<string, string> = {};
-  for (const f of FIELDS) {
-    const e = checkValue(f, flat[f.key]);
-    if (e) errs[f.key] = e;
-  }
-  if (!errs.rate && Number(flat.rate) > 0 && Number(flat.interval) > 0) errs.rate = 'set either rate or interval, not both';
-  return errs;
-}
-
 /** Advice that does not block a run, by key. */
 export function hints(flat: FlatSpec): Record<string, string> {
   const h: Record<string, string> = {};
@@ -297,20 +307,10 @@ export function hints(flat: FlatSpec): Record<string, string> {
   const observe = Number(flat.observe);
   if (requests === 0 && duration === 0) h.requests = 'runs until you press Stop (at most 10 min)';
   if (observe < 61 * NS_PER_S) h.observe = `TIME_WAIT lasts 60 s: with ${humanDuration(observe)} you will not see it drain`;
-  if (Number(flat.concurrency) > 1 && Number(flat.interval) === 0 && Number(flat.rate) === 0 && requests === 0)
-    h.concurrency = 'no interval and no rate: every worker sends as fast as it can';
+  if (Number(flat.concurrency) > 1 && Number(flat.interval) === 0 && Number(flat.rate) === 0 && requests === 0) h.concurrency = 'no interval and no rate: every worker sends as fast as it can';
   if (flat['client.protocol'] === 'h2c' && flat['server.protocol'] !== 'h2c') h['client.protocol'] = 'the server does not speak h2c: set server protocol to h2c';
   if (!flat['client.tcpKeepAlive.enable']) {
-    for (const k of ['client.tcpKeepAlive.idle', 'client.tcpKeepAlive.interval', 'client.tcpKeepAlive.count'])
-      if (Number(flat[k]) !== 0) h[k] = 'ignored: TCP keepalive is off';
+    for (const k of ['client.tcpKeepAlive.idle', 'client.tcpKeepAlive.interval', 'client.tcpKeepAlive.count']) if (Number(flat[k]) !== 0) h[k] = 'ignored: TCP keepalive is off';
   }
   return h;
-}
-
-/** The workload keys: shared by both sides of a comparison. */
-export const WORKLOAD_KEYS: readonly string[] = FIELDS.filter((f) => f.group === 'workload').map((f) => f.key);
-
-/** A preset's spec as the Lab starts from it: the preset with the UI's observe default. */
-export function uiBase(spec: SpecJSON): FlatSpec {
-  return { ...flatten(spec), observe: UI_OBSERVE_NS };
 }

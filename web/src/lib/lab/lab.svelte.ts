@@ -9,7 +9,7 @@ import type { ExpSummary, PresetInfo, ServerMessage } from '../../wire';
 import { Api, ApiError } from '../api';
 import type { Connection } from '../conn';
 import { FrameCoalescer, type FrameCancel, type FrameRequest } from '../frame';
-import { fieldDef, flatten, nest, setField, uiBase, validate, WORKLOAD_KEYS, type FieldValue, type FlatSpec } from './fields';
+import { Fields, setField, type FieldValue, type FlatSpec } from './fields';
 import { ExpRun } from './run';
 import { decodeLabQuery, encodeLabQuery, withWorkload, type SideSpec } from './specurl';
 
@@ -38,6 +38,8 @@ export const DEFAULT_PRESET = 'client-disable-keepalive';
 
 export class LabStore {
   presets = $state.raw<PresetInfo[]>([]);
+  /** The spec's fields, from the server's schema (null until loaded). */
+  fields = $state.raw<Fields | null>(null);
   loaded = $state(false);
   /** A problem talking to the server (HTTP or websocket error), for the alert line. */
   problem = $state<string | null>(null);
@@ -80,7 +82,7 @@ export class LabStore {
   /** The preset as the Lab starts from it (65 s observe), flat. */
   baseOf = (name: string): FlatSpec | undefined => {
     const p = this.preset(name);
-    return p ? uiBase(p.spec) : undefined;
+    return p && this.fields ? this.fields.uiBase(p.spec) : undefined;
   };
 
   async start(): Promise<void> {
@@ -92,7 +94,9 @@ export class LabStore {
       }),
     );
     try {
-      this.presets = await this.api.presets();
+      const [presets, schema] = await Promise.all([this.api.presets(), this.api.schema()]);
+      this.fields = new Fields(schema);
+      this.presets = presets;
       if (!this.preset(this.a.preset) && this.presets[0]) this.a = { preset: this.presets[0].name, values: {} };
       this.a = { preset: this.a.preset, values: this.baseOf(this.a.preset) ?? {} };
       this.problem = null;
@@ -107,6 +111,7 @@ export class LabStore {
   /** Reloads the list of running experiments this page does not show. */
   async refreshOthers(): Promise<void> {
     try {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a scratch set for one filter, not state
       const mine = new Set([this.runs.a?.id, this.runs.b?.id]);
       this.others = (await this.api.experiments()).filter((e) => e.status === 'running' && !mine.has(e.id));
     } catch {
@@ -142,14 +147,14 @@ export class LabStore {
 
   /** The query string of the current specs (what the address bar should show). */
   query(): string {
-    if (!this.loaded || this.presets.length === 0) return '';
-    return encodeLabQuery(this.a, this.b, this.baseOf);
+    if (!this.loaded || this.presets.length === 0 || !this.fields) return '';
+    return encodeLabQuery(this.fields, this.a, this.b, this.baseOf);
   }
 
   /** Takes the specs from a URL query (a deep link, back/forward). */
   applyQuery(search: string): void {
-    if (this.presets.length === 0) return;
-    const q = decodeLabQuery(search, this.baseOf, this.preset(DEFAULT_PRESET) ? DEFAULT_PRESET : this.presets[0].name);
+    if (this.presets.length === 0 || !this.fields) return;
+    const q = decodeLabQuery(this.fields, search, this.baseOf, this.preset(DEFAULT_PRESET) ? DEFAULT_PRESET : this.presets[0].name);
     this.a = q.a;
     this.b = q.b;
     this.urlProblems = q.problems;
@@ -161,19 +166,19 @@ export class LabStore {
     if (!base) return;
     if (side === 'a') {
       this.a = { preset: name, values: base };
-      if (this.b) this.b = { ...this.b, values: withWorkload(this.b.values, base) };
+      if (this.b) this.b = { ...this.b, values: this.#withWorkload(this.b.values, base) };
     } else {
-      this.b = { preset: name, values: withWorkload(base, this.a.values) };
+      this.b = { preset: name, values: this.#withWorkload(base, this.a.values) };
     }
     this.errors = { ...this.errors, [side]: {} };
   }
 
   /** Sets one field of one side; the workload is shared, so it is set on a. */
   setValue(side: SideId, key: string, value: FieldValue): void {
-    const shared = WORKLOAD_KEYS.includes(key);
+    const shared = this.#workload(key);
     if (side === 'a' || shared) {
       this.a = { ...this.a, values: setField(this.a.values, key, value) };
-      if (this.b) this.b = { ...this.b, values: withWorkload(this.b.values, this.a.values) };
+      if (this.b) this.b = { ...this.b, values: this.#withWorkload(this.b.values, this.a.values) };
     } else if (this.b) {
       this.b = { ...this.b, values: setField(this.b.values, key, value) };
     }
@@ -201,7 +206,9 @@ export class LabStore {
   async run(): Promise<void> {
     if (this.starting || this.running) return;
     const sides: SideId[] = this.b ? ['a', 'b'] : ['a'];
-    const local = { a: validate(this.a.values), b: this.b ? validate(this.b.values) : {} };
+    const fields = this.fields;
+    if (!fields) return;
+    const local = { a: fields.validate(this.a.values), b: this.b ? fields.validate(this.b.values) : {} };
     if (Object.keys(local.a).length || Object.keys(local.b).length) {
       this.errors = local;
       this.problem = 'Fix the fields marked in the form first.';
@@ -212,7 +219,7 @@ export class LabStore {
     this.errors = { a: {}, b: {} };
     for (const s of ['a', 'b'] as const) this.#drop(s);
     const specs = { a: this.a, b: this.b };
-    const results = await Promise.allSettled(sides.map((s) => this.api.startExperiment(nest(specs[s]!.values, specs[s]!.preset))));
+    const results = await Promise.allSettled(sides.map((s) => this.api.startExperiment(fields.nest(specs[s]!.values, specs[s]!.preset))));
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
       // All or nothing: a comparison with one side missing says nothing.
@@ -250,9 +257,9 @@ export class LabStore {
   }
 
   #showStartError(side: SideId, err: unknown): void {
-    if (err instanceof ApiError && err.field && fieldDef(err.field)) {
+    if (err instanceof ApiError && err.field && this.fields?.def(err.field)) {
       // The workload fields are a's, also for b.
-      const s = WORKLOAD_KEYS.includes(err.field) ? 'a' : side;
+      const s = this.#workload(err.field) ? 'a' : side;
       this.errors = { ...this.errors, [s]: { [err.field]: err.message } };
       this.problem = `${side === 'b' ? 'Second spec: ' : ''}${err.field}: ${err.message}`;
       return;
@@ -263,6 +270,15 @@ export class LabStore {
       return;
     }
     this.problem = describe(err);
+  }
+
+  /** A workload key: shared by both sides of a comparison. */
+  #workload(key: string): boolean {
+    return this.fields?.workloadKeys.includes(key) ?? false;
+  }
+
+  #withWorkload(b: FlatSpec, a: FlatSpec): FlatSpec {
+    return this.fields ? withWorkload(this.fields, b, a) : b;
   }
 
   #clearError(side: SideId, key: string): void {
@@ -283,7 +299,7 @@ export class LabStore {
           if (m.type === 'exp-snapshot' && this.#adopt === m.id) {
             // An attached run: the form shows what it runs, so the URL reproduces it.
             this.#adopt = null;
-            if (this.preset(m.result.preset)) this.a = { preset: m.result.preset, values: flatten(m.result.spec) };
+            if (this.preset(m.result.preset) && this.fields) this.a = { preset: m.result.preset, values: this.fields.flatten(m.result.spec) };
             this.b = null;
           }
           if (c.resync) this.#link.conn.resyncExperiment(r.id);

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ServerMessage, SpecJSON } from '../../wire';
 import { Api } from '../api';
 import { CLIENT_DISABLE, result, update } from './fixtures';
+import SCHEMA from './schema.fixture.json';
 import { LabStore, type LabLink } from './lab.svelte';
 
 const KEEPALIVE: SpecJSON = { ...CLIENT_DISABLE, preset: 'keepalive-default', client: { ...CLIENT_DISABLE.client, disableKeepAlives: false } };
@@ -23,6 +24,7 @@ function fakeServer() {
     calls.push({ method, path: String(path), body });
     const json = (status: number, b?: unknown) => new Response(b === undefined ? null : JSON.stringify(b), { status });
     if (path === '/api/presets') return json(200, PRESETS);
+    if (path === '/api/schema') return json(200, SCHEMA);
     if (path === '/api/experiments' && method === 'GET') return json(200, []);
     if (path === '/api/experiments' && method === 'POST') {
       const r = posts.shift() ?? { status: 201, body: { id: `e${nextId++}`, status: 'running' } };

@@ -36,7 +36,10 @@ export function formatElapsed(ms: number): string {
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
 export function progressView(p: ExpProgress, status: ExpStatus, error?: string): ProgressView {
-  const at = Math.max(0, PHASES.findIndex((x) => x.id === p.phase));
+  const at = Math.max(
+    0,
+    PHASES.findIndex((x) => x.id === p.phase),
+  );
   const steps = PHASES.map((x, i) => ({ ...x, state: (i < at || p.phase === 'done' ? 'done' : i === at ? 'current' : 'todo') as StepState }));
   const requests = p.requestsTarget > 0 ? `${formatInt(p.requestsDone)} / ${formatInt(p.requestsTarget)}` : formatInt(p.requestsDone);
   const elapsed = formatElapsed(p.elapsedMs);

@@ -5,7 +5,8 @@
 //
 // Keys are the `-set` keys, values as `-set` takes them. The base of the
 // difference is the preset as the Lab shows it (uiBase: the preset with the
-// UI's 65 s observe), so observe appears only when it is not 65 s.
+// UI's 65 s observe), so observe appears only when it is not 65 s. The
+// fields (keys, kinds, limits) are the server's schema (Fields).
 // A comparison adds the second preset and its own server/client changes
 // (it shares the first spec's workload):
 //
@@ -13,7 +14,7 @@
 //
 // Pure: no DOM, no history.
 
-import { changedKeys, fieldDef, formatValue, parseValue, setField, WORKLOAD_KEYS, type FlatSpec } from './fields';
+import { formatValue, parseValue, setField, type Fields, type FlatSpec } from './fields';
 
 export interface SideSpec {
   preset: string;
@@ -34,24 +35,24 @@ export type BaseOf = (preset: string) => FlatSpec | undefined;
 const B_PREFIX = 'b.';
 
 /** b's spec with a's workload: what a comparison runs. */
-export function withWorkload(b: FlatSpec, a: FlatSpec): FlatSpec {
+export function withWorkload(fields: Fields, b: FlatSpec, a: FlatSpec): FlatSpec {
   const out = { ...b };
-  for (const k of WORKLOAD_KEYS) out[k] = a[k];
+  for (const k of fields.workloadKeys) out[k] = a[k];
   return out;
 }
 
 /** The query string ("?…", or "" for nothing) of a Lab state. */
-export function encodeLabQuery(a: SideSpec, b: SideSpec | null, baseOf: BaseOf): string {
+export function encodeLabQuery(fields: Fields, a: SideSpec, b: SideSpec | null, baseOf: BaseOf): string {
   const p = new URLSearchParams();
   p.set('preset', a.preset);
   const baseA = baseOf(a.preset);
-  for (const k of baseA ? changedKeys(a.values, baseA) : []) p.set(k, formatValue(fieldDef(k)!, a.values[k]));
+  for (const k of baseA ? fields.changedKeys(a.values, baseA) : []) p.set(k, formatValue(fields.def(k)!, a.values[k]));
   if (b) {
     p.set('compare', b.preset);
     const baseB = baseOf(b.preset);
     if (baseB) {
-      const shared = new Set(WORKLOAD_KEYS);
-      for (const k of changedKeys(b.values, baseB)) if (!shared.has(k)) p.set(B_PREFIX + k, formatValue(fieldDef(k)!, b.values[k]));
+      const shared = new Set(fields.workloadKeys);
+      for (const k of fields.changedKeys(b.values, baseB)) if (!shared.has(k)) p.set(B_PREFIX + k, formatValue(fields.def(k)!, b.values[k]));
     }
   }
   const s = p.toString();
@@ -62,7 +63,7 @@ export function encodeLabQuery(a: SideSpec, b: SideSpec | null, baseOf: BaseOf):
  * Reads a Lab URL query. Unknown presets fall back to `fallback`; bad keys
  * and values are skipped and reported in problems.
  */
-export function decodeLabQuery(search: string, baseOf: BaseOf, fallback: string): LabQuery {
+export function decodeLabQuery(fields: Fields, search: string, baseOf: BaseOf, fallback: string): LabQuery {
   const p = new URLSearchParams(search);
   const problems: string[] = [];
   const presetOf = (name: string | null, what: string): string => {
@@ -81,7 +82,7 @@ export function decodeLabQuery(search: string, baseOf: BaseOf, fallback: string)
     if (key === 'preset' || key === 'compare') continue;
     const isB = key.startsWith(B_PREFIX);
     const k = isB ? key.slice(B_PREFIX.length) : key;
-    const def = fieldDef(k);
+    const def = fields.def(k);
     if (!def) {
       problems.push(`${key}: unknown field`);
       continue;
@@ -90,7 +91,7 @@ export function decodeLabQuery(search: string, baseOf: BaseOf, fallback: string)
       problems.push(`${key}: no comparison (add compare=<preset>)`);
       continue;
     }
-    if (isB && WORKLOAD_KEYS.includes(k)) {
+    if (isB && fields.workloadKeys.includes(k)) {
       problems.push(`${key}: a comparison shares the first spec's workload; set ${k} instead`);
       continue;
     }
@@ -104,7 +105,7 @@ export function decodeLabQuery(search: string, baseOf: BaseOf, fallback: string)
   }
   return {
     a: { preset: aPreset, values: a },
-    b: b && bPreset ? { preset: bPreset, values: withWorkload(b, a) } : null,
+    b: b && bPreset ? { preset: bPreset, values: withWorkload(fields, b, a) } : null,
     problems,
   };
 }
