@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -150,7 +151,12 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 		defer m.wg.Done()
 		r.execute()
 		size := r.freeze()
-		m.ended(r, size)
+		if idle := m.ended(r, size); idle {
+			// The Lab is idle: give back to the OS what its runs used. The
+			// GC would keep it as headroom (36 runs of 1000 workers left
+			// 156 MB resident for a 38 MB live heap).
+			debug.FreeOSMemory()
+		}
 	}()
 	return id, nil
 }
@@ -166,8 +172,9 @@ func (r *run) abandon() {
 
 // ended accounts for a run that ended and kept size bytes: it frees the
 // run's slot, then marks it done, and forgets the oldest ended runs past
-// KeepFinished or past FinishedBytes all together.
-func (m *Manager) ended(r *run, size int) {
+// KeepFinished or past FinishedBytes all together. It reports whether no
+// run is left running.
+func (m *Manager) ended(r *run, size int) (idle bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running--
@@ -194,6 +201,7 @@ func (m *Manager) ended(r *run, size int) {
 		keep = append(keep, id)
 	}
 	m.order = keep
+	return m.running == 0
 }
 
 // FinishedBytes is the memory the ended experiments keep all together.
