@@ -193,6 +193,10 @@ type port struct {
 	// poll's changes, or by kernel transitions).
 	flow *flow.Port
 
+	// snap is the snapshot encoded since the last poll, shared by the
+	// subscribers that join before the next one (nil: none yet).
+	snap []byte
+
 	spare   *socketSet // poll: next poll's sockets are gathered here
 	changes []change   // poll
 	tick    wire.Tick  // poll, under mu: reused encoding buffers

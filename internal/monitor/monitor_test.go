@@ -929,3 +929,38 @@ func TestOnPoll(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotSharedUntilNextPoll: subscribers joining between two polls
+// share one encoded snapshot; after a poll the next one is encoded anew.
+func TestSnapshotSharedUntilNextPoll(t *testing.T) {
+	f := newFixture(t, Options{})
+	_ = f.m.Add(8081)
+	f.s.set(sock("127.0.0.1:8081", "127.0.0.1:50001", sockstat.Established))
+	f.m.poll()
+	var got [][]byte
+	take := func(b []byte) { got = append(got, b) }
+	for range 3 {
+		if err := f.m.Subscribe(8081, always, take); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if &got[0][0] != &got[1][0] || &got[1][0] != &got[2][0] {
+		t.Fatal("subscribers between two polls got separate encodings")
+	}
+	f.m.poll()
+	_ = f.m.Subscribe(8081, always, take)
+	var a, b wire.Snapshot
+	_ = json.Unmarshal(got[0], &a)
+	_ = json.Unmarshal(got[3], &b)
+	if &got[3][0] == &got[0][0] || b.Seq != a.Seq+1 {
+		t.Fatalf("after a poll: same bytes %v, seq %d after %d", &got[3][0] == &got[0][0], b.Seq, a.Seq)
+	}
+	release, _ := f.m.Hold(8081, "exp", nil)
+	defer release()
+	_ = f.m.Subscribe(8081, always, take)
+	var c wire.Snapshot
+	_ = json.Unmarshal(got[4], &c)
+	if c.Experiment != "exp" {
+		t.Fatalf("snapshot after a hold names experiment %q", c.Experiment)
+	}
+}

@@ -108,6 +108,7 @@ func (m *Monitor) poll() {
 // tickPort folds p.spare (this poll's sockets) into p and publishes the
 // tick. m.mu must be held: publishing under it orders ticks with Subscribe.
 func (m *Monitor) tickPort(p *port, at time.Time) {
+	p.snap = nil // a new poll: the next subscriber gets a fresh snapshot
 	var t Tally
 	for i := range p.spare.list {
 		s := &p.spare.list[i]

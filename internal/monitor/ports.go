@@ -86,6 +86,7 @@ func (m *Monitor) Hold(port uint16, owner string, obs Observer) (release func(),
 		m.kick()
 	}
 	p.holds = append(p.holds, h)
+	p.snap = nil // the snapshot names the experiment
 	m.nHolds++
 	m.publishPorts()
 	var once sync.Once
@@ -105,6 +106,7 @@ func (m *Monitor) release(p *port, h *hold) {
 		return
 	}
 	p.holds = slices.Delete(p.holds, i, i+1)
+	p.snap = nil
 	m.nHolds--
 	if len(p.holds) == 0 && !p.user && m.ports[p.num] == p {
 		m.dropPort(p)
@@ -231,6 +233,13 @@ func (m *Monitor) Subscribe(port uint16, reserve func() bool, fill func(snapshot
 		m.mu.Unlock()
 		return nil
 	}
+	if msg := p.snap; msg != nil {
+		// Encoded for another subscriber since the last poll: the same
+		// bytes (a flood of subscribes costs one encoding per poll).
+		m.mu.Unlock()
+		fill(msg)
+		return nil
+	}
 	snap := wire.Snapshot{
 		Type:         wire.TypeSnapshot,
 		Port:         port,
@@ -255,6 +264,11 @@ func (m *Monitor) Subscribe(port uint16, reserve func() bool, fill func(snapshot
 	if err != nil {
 		return errPort("encode snapshot of", port, err)
 	}
+	m.mu.Lock()
+	if m.ports[port] == p && p.seq() == snap.Seq {
+		p.snap = msg // until the next poll
+	}
+	m.mu.Unlock()
 	fill(msg)
 	return nil
 }
