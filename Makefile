@@ -17,7 +17,7 @@ BPF_STRIP := llvm-strip-14
 BPF_DEBS  := clang-14 llvm-14 libbpf-dev
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench bench-flow release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -107,6 +107,14 @@ bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs he
 	$(GO) run ./internal/sockstat/pollbench
 	$(GO) run ./internal/experiment/loadbench
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-flow: ## Watch's eBPF transitions vs polls: connlab CPU (idle port at 10k/50k sockets, per 1,000 transitions/s), kernel cost per transition, transition-to-browser latency (root)
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-flow needs root (eBPF): skipped"; exit 0; fi; \
+	set -e; $(GO) run ./cmd/flowbench; echo; \
+	if [ -f web/package.json ]; then \
+		[ -d web/node_modules ] || $(MAKE) web-deps; \
+		cd web && CHROMIUM=$(CHROMIUM) node bench/latency.mjs; \
+	fi
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/
 	@mkdir -p dist
