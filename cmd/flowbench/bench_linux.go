@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -461,7 +462,11 @@ func (b *bench) kernel(ctx context.Context) error {
 	}
 	fmt.Fprintln(b.out)
 	fmt.Fprintf(b.out, "BPF statistics (kernel.bpf_stats: run time summed by the kernel over one window, which adds two clock reads per run): %s ns per program run; %s.", fmtMs(nsPerRun), perProg)
-	fmt.Fprintln(b.out, " A difference whose range spans zero is below what that measure resolves here: other work on the machine varies more between windows than the programs cost.")
+	fmt.Fprint(b.out, " A difference whose range spans zero is below what that measure resolves here: other work on the machine varies more between windows than the programs cost.")
+	if idle := spreadOf(append(fig[3][0], fig[3][1]...)).med; idle < saturated*1000*float64(runtime.NumCPU()) {
+		fmt.Fprintf(b.out, " The machine was saturated (idle %s ms/s of %d000): its busy time cannot grow, so the first row shows nothing, and what else runs competes with the churning process for the CPUs and their caches, which the second row's difference includes.", fmtMs(idle), runtime.NumCPU())
+	}
+	fmt.Fprintln(b.out)
 	fmt.Fprintln(b.out)
 	return nil
 }

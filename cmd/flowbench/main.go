@@ -62,6 +62,7 @@ const (
 	idlePairs    = 16                     // ESTABLISHED pairs held on the watched port (as pollbench)
 	drainTimeout = 5 * time.Second        // kernel events of a calibration to be read, connlab's counts to settle
 	drainStep    = 20 * time.Millisecond  // polling step while waiting for them
+	saturated    = 0.05                   // idle below this share of the CPUs: the machine is saturated
 )
 
 // options are the command line.
@@ -93,7 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.window, "window", 10*time.Second, "one measurement window")
 	fs.IntVar(&o.rounds, "rounds", 3, "windows per figure (the tables show the median and the range)")
-	fs.DurationVar(&o.settle, "settle", 2*time.Second, "wait after starting something before measuring")
+	fs.DurationVar(&o.settle, "settle", time.Second, "wait after starting something before measuring")
 	sizes := fs.String("sizes", "10000,50000", "host TCP socket populations for the idle-port figures")
 	fs.Float64Var(&o.rate, "rate", 500, "connections per second churned on the watched port")
 	fs.DurationVar(&o.lifetime, "lifetime", 500*time.Millisecond, "how long each churned connection on the watched port lives")

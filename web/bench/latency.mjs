@@ -58,8 +58,13 @@ function record(port) {
   const seen = [];
   /** @param {string} addr */
   const portOf = (addr) => Number(addr.slice(addr.lastIndexOf(':') + 1));
+  // Main-thread tasks of 50 ms or more (the page's own work that a message
+  // waits behind), in ms.
+  /** @type {number[]} */
+  const longTasks = [];
+  new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask' });
   // @ts-ignore: the page keeps its records on window for the harness.
-  window.__latency = seen;
+  window.__latency = { seen, longTasks };
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
     ws.onopen = () => ws.send(JSON.stringify({ type: 'subscribe', port }));
@@ -194,13 +199,16 @@ async function main() {
       'every close on both pages',
       async () => {
         // @ts-ignore: set by record()
-        seen = await Promise.all(pages.map((p) => p.evaluate(() => window.__latency)));
+        seen = await Promise.all(pages.map((p) => p.evaluate(() => window.__latency.seen)));
         return complete();
       },
       DRAIN_MS,
       50,
     ).catch(() => {}); // what is missing is reported below
 
+    /** @type {number[][]} */
+    // @ts-ignore: set by record()
+    const longTasks = await Promise.all(pages.map((p) => p.evaluate(() => window.__latency.longTasks)));
     const rows = views.map((v, k) => {
       /** @type {number[]} */
       const lat = [];
@@ -210,7 +218,7 @@ async function main() {
         if (at === Infinity) missed++;
         else lat.push(at - clocks[k].offset - c.closedAt);
       }
-      return { ...v, lat, missed };
+      return { ...v, lat, missed, long: longTasks[k] };
     });
     const chromium = (await pages[0].evaluate(() => navigator.userAgent)).match(/Chrome\/[\d.]+/)?.[0] ?? 'chromium';
     console.log(
@@ -218,13 +226,13 @@ async function main() {
         `${CONNS} connections closed by the client at random moments, each seen by every page; page clock − node clock ${clocks.map((c) => `${c.offset.toFixed(2)} ms (±${c.err.toFixed(2)})`).join(', ')}; load average ${loadStart}`,
     );
     console.log();
-    console.log('| transitions | page | closes seen | p50 | p95 | max | p95 vs polls (same page) |');
-    console.log('|---|---|---:|---:|---:|---:|---:|');
+    console.log('| transitions | page | closes seen | p50 | p95 | max | p95 vs polls (same page) | page tasks ≥ 50 ms |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       const ref = rows.find((o) => o.source === 1 && o.kind === r.kind);
       const p95 = quantile(r.lat, 0.95);
       const what = r.source === 0 ? 'ebpf (`transitions` messages)' : `polls (first ${systems[1].intervalMs} ms \`tick\` with the change)`;
-      console.log(`| ${what} | ${r.kind} | ${r.lat.length}/${closes.length} | ${ms(quantile(r.lat, 0.5))} | ${ms(p95)} | ${ms(Math.max(...r.lat))} | ${(p95 / quantile(ref?.lat ?? [], 0.95)).toFixed(2)}x |`);
+      console.log(`| ${what} | ${r.kind} | ${r.lat.length}/${closes.length} | ${ms(quantile(r.lat, 0.5))} | ${ms(p95)} | ${ms(Math.max(...r.lat))} | ${(p95 / quantile(ref?.lat ?? [], 0.95)).toFixed(2)}x | ${r.long.length} (${ms(r.long.reduce((a, b) => a + b, 0))}) |`);
     }
     console.log();
     const watch = rows[0];
