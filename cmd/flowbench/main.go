@@ -7,7 +7,8 @@
 //   - the CPU of a connlab process watching an idle port while the host
 //     holds about 10k and 50k TCP sockets;
 //
-//   - the CPU per 1,000 transitions/s of churn on the watched port;
+//   - the CPU per 1,000 transitions/s of churn on the watched port, at two
+//     rates (eBPF's cost is partly per wake-up, not per event);
 //
 //   - the kernel-side cost of connlab's eBPF programs per TCP transition
 //     on a port it does not watch.
@@ -63,6 +64,7 @@ const (
 	drainTimeout = 5 * time.Second        // kernel events of a calibration to be read, connlab's counts to settle
 	drainStep    = 20 * time.Millisecond  // polling step while waiting for them
 	saturated    = 0.05                   // idle below this share of the CPUs: the machine is saturated
+	highRate     = 3                      // the second churn rate on the watched port, times -rate
 )
 
 // options are the command line.
@@ -92,11 +94,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("flowbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&o.window, "window", 10*time.Second, "one measurement window")
+	fs.DurationVar(&o.window, "window", 8*time.Second, "one measurement window")
 	fs.IntVar(&o.rounds, "rounds", 3, "windows per figure (the tables show the median and the range)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "wait after starting something before measuring")
 	sizes := fs.String("sizes", "10000,50000", "host TCP socket populations for the idle-port figures")
-	fs.Float64Var(&o.rate, "rate", 500, "connections per second churned on the watched port")
+	fs.Float64Var(&o.rate, "rate", 500, "connections per second churned on the watched port (and 3 times that)")
 	fs.DurationVar(&o.lifetime, "lifetime", 500*time.Millisecond, "how long each churned connection on the watched port lives")
 	fs.Float64Var(&o.unwatchedRate, "unwatched-rate", 2000, "connections per second churned on a port no connlab watches")
 	fs.DurationVar(&o.calibrate, "calibrate", 2*time.Second, "churn counted with eBPF to learn the kernel events per connection")

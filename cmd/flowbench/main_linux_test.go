@@ -65,7 +65,7 @@ func TestQuick(t *testing.T) {
 	if err := run(context.Background(), []string{"-quick", "-connlab", bin}, &out, io.Discard); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	want := map[string]int{"connlab CPU, watched port idle": 4, "connlab CPU per 1,000 transitions/s": 4, "Kernel-side cost": 4}
+	want := map[string]int{"connlab CPU, watched port idle": 4, "connlab CPU per 1,000 transitions/s": 8, "Kernel-side cost": 4}
 	for title, rows := range tables(out.String()) {
 		for prefix, n := range want {
 			if strings.HasPrefix(title, prefix) {
