@@ -118,17 +118,24 @@ func (i *instance) stop() {
 	}
 }
 
-// opened is the flow's opened total of port, from the API.
-func (i *instance) opened(ctx context.Context, port uint16) (int, error) {
+// flowCounts is the part of a port's flow figures the bench checks.
+type flowCounts struct {
+	opened int    // connections opened since watching began
+	lost   uint64 // kernel events dropped (ring buffer full), all ports
+}
+
+// flow reads port's flow figures from the API.
+func (i *instance) flow(ctx context.Context, port uint16) (flowCounts, error) {
 	var st struct {
 		Flow struct {
 			Total struct {
 				Opened int `json:"opened"`
 			} `json:"total"`
+			LostEvents uint64 `json:"lostEvents"`
 		} `json:"flow"`
 	}
 	err := getJSON(ctx, fmt.Sprintf("%s/api/ports/%d", i.url, port), &st)
-	return st.Flow.Total.Opened, err
+	return flowCounts{opened: st.Flow.Total.Opened, lost: st.Flow.LostEvents}, err
 }
 
 // apiClient asks the connlab processes; run closes its idle connections.

@@ -94,6 +94,16 @@ func TestQuick(t *testing.T) {
 	}
 }
 
+func TestQueueDrops(t *testing.T) {
+	log := `time=2026-12-01T18:38:59.006Z level=INFO msg="connection caps" openFileLimit=20000
+time=2026-12-01T18:39:00.000Z level=WARN msg="monitor: kernel transitions dropped (queue full)" n=12
+time=2026-12-01T18:39:00.010Z level=WARN msg="monitor: kernel transitions dropped (queue full)" n=30
+`
+	if n := queueDrops(log); n != 42 {
+		t.Errorf("queueDrops = %d, want 42", n)
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags([]string{"-quick", "-window", "1s"}, io.Discard)
 	if err != nil || o.window.String() != "1s" || o.rounds != 1 || len(o.sizes) != 1 {
