@@ -18,7 +18,7 @@ BPF_DEBS  := clang-14 llvm-14 libbpf-dev
 SOAK    ?= 10m
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf soak soak-abuse
+.PHONY: help run build test deps go-test lint web-deps web-test web check-assets e2e bench bench-flow release clean web-dev flake fuzz deps-ebpf ebpf check-ebpf soak soak-abuse
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -112,10 +112,19 @@ check-ebpf: ebpf ## fail if regenerating the eBPF objects changes the committed 
 e2e: ## real-browser tests (headless Debian chromium via playwright-core)
 	@if [ -f web/package.json ]; then cd web && CHROMIUM=$(CHROMIUM) $(NPM) run e2e; fi
 
-bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs hey and 1M-request RSS, Go micro-benchmarks
+bench: ## benchmarks: sampler cost (netlink vs gopsutil vs ss), Lab client vs hey and 1M-request RSS, eBPF vs polls (root), Go micro-benchmarks
 	$(GO) run ./cmd/pollbench
 	$(GO) run ./cmd/loadbench
+	$(MAKE) bench-flow
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-flow: ## Watch's eBPF transitions vs polls: connlab CPU (idle port at 10k/50k sockets, per 1,000 transitions/s), kernel cost per transition, transition-to-browser latency (root)
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-flow needs root (eBPF): skipped"; exit 0; fi; \
+	set -e; $(GO) run ./cmd/flowbench; echo; \
+	if [ -f web/package.json ]; then \
+		[ -d web/node_modules ] || $(MAKE) web-deps; \
+		cd web && CHROMIUM=$(CHROMIUM) node bench/latency.mjs; \
+	fi
 
 release: ## static binaries for linux, darwin, windows on amd64 and arm64 in dist/
 	@mkdir -p dist

@@ -24,10 +24,24 @@ func TestTransitionsSourceReported(t *testing.T) {
 	} else {
 		_ = src.Close()
 	}
+	checkTransitionsSource(t, nil, want, strings.SplitN(reason, ":", 2)[0])
+}
+
+// TestTransitionsPollsFlag: -transitions polls keeps Watch on polls even
+// where eBPF works, and says so.
+func TestTransitionsPollsFlag(t *testing.T) {
+	checkTransitionsSource(t, []string{"-transitions", "polls"}, "polls", "-transitions polls")
+}
+
+// checkTransitionsSource serves with args and checks /api/system's
+// transitions source, and that its note contains why when it is polls.
+func checkTransitionsSource(t *testing.T, args []string, want, why string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, &errOut) }()
+	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
+	go func() { done <- run(ctx, args, &out, &errOut) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -57,7 +71,7 @@ func TestTransitionsSourceReported(t *testing.T) {
 	if sys.Transitions != want {
 		t.Fatalf("transitions %q, want %q", sys.Transitions, want)
 	}
-	if want == "polls" && !strings.Contains(sys.TransitionsNote, strings.SplitN(reason, ":", 2)[0]) {
-		t.Fatalf("transitionsNote %q does not say why (%s)", sys.TransitionsNote, reason)
+	if want == "polls" && !strings.Contains(sys.TransitionsNote, why) {
+		t.Fatalf("transitionsNote %q does not say why (%s)", sys.TransitionsNote, why)
 	}
 }

@@ -144,6 +144,7 @@ func TestFlagErrors(t *testing.T) {
 		"watch port zero":    {"-watch", "0"},
 		"watch port big":     {"-watch", "65536"},
 		"bad sampler":        {"-sampler", "lsof"},
+		"bad transitions":    {"-transitions", "ebpf"},
 		"bad addr":           {"-addr", "9000"},
 		"unknown flag":       {"-bogus"},
 		"stray argument":     {"serve"},

@@ -83,6 +83,7 @@ type serveOptions struct {
 	interval   time.Duration
 	history    time.Duration
 	sampler    string
+	events     string // -transitions: "auto" or "polls"
 	open       bool
 	version    bool
 	token      string // from -token or CONNLAB_TOKEN; "" for none given
@@ -104,6 +105,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.interval, "interval", defaultInterval, "kernel poll interval (min 50ms)")
 	fs.DurationVar(&o.history, "history", defaultHistory, "timeline kept per port")
 	fs.StringVar(&o.sampler, "sampler", "auto", "socket source: auto, netlink or gopsutil")
+	fs.StringVar(&o.events, "transitions", "auto", "where Watch learns opens and closes: auto (kernel eBPF events when privileged, else polls) or polls")
 	fs.BoolVar(&o.open, "open", false, "open the dashboard in the default browser")
 	fs.IntVar(&o.labMB, "lab-memory", defaultLabMB, "MB kept for ended Lab runs, all together (the oldest are forgotten first)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -141,6 +143,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if err := checkPollFlags(o.interval, o.sampler); err != nil {
 		return o, err
+	}
+	if o.events != "auto" && o.events != "polls" {
+		return o, &usageError{fmt.Sprintf("-transitions %s: want auto or polls", quoteArg(o.events))}
 	}
 	if o.history < minHistory || o.history > maxHistory {
 		return o, &usageError{fmt.Sprintf("-history %s: must be between %s and %s", o.history, minHistory, maxHistory)}
@@ -240,7 +245,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PortRange: info.EphemeralPorts, OnPoll: polls.Observe,
 		Lab: lab.ManagerOptions{FinishedBytes: o.labMB << 20}, ShutdownTimeout: shutdownTimeout,
 	}
-	events, eventsNote := openEvents(log)
+	events, eventsNote := (*kernelEvents)(nil), "polls chosen with -transitions polls"
+	if o.events == "auto" {
+		events, eventsNote = openEvents(log)
+	}
 	if events != nil {
 		cfg.Events = events // the app closes it after the monitor
 	}

@@ -23,7 +23,7 @@ export default defineConfig(
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'], svelteConfig } },
   },
   {
-    files: ['e2e/**', '*.config.{js,ts}'],
+    files: ['e2e/**', 'bench/**', '*.config.{js,ts}'],
     languageOptions: { globals: { ...globals.node } },
   },
 );
