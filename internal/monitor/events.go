@@ -29,7 +29,8 @@ type Events interface {
 // events is the monitor's side of an Events source: transitions queued by
 // the reader and applied, every eventFlush, by the flusher.
 type events struct {
-	src Events
+	src   Events
+	ready chan struct{} // buffered (1): events were queued since the last flush
 
 	mu      sync.Mutex // guards the fields below
 	pending []flow.Transition
@@ -43,12 +44,19 @@ type events struct {
 // queue is the reader's callback: it copies t for the flusher.
 func (e *events) queue(t *flow.Transition) {
 	e.mu.Lock()
+	first := len(e.pending) == 0 && e.dropped == 0
 	if len(e.pending) < maxPendingEvents {
 		e.pending = append(e.pending, *t)
 	} else {
 		e.dropped++
 	}
 	e.mu.Unlock()
+	if first {
+		select { // wake the flusher; it is already awake if the signal is pending
+		case e.ready <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // take swaps out the queued events.
@@ -91,15 +99,24 @@ func (m *Monitor) runEvents(ctx context.Context) {
 		m.eventsFailed()
 	})
 	wg.Go(func() { // the flusher; stopped by ctx
-		t := time.NewTicker(eventFlush)
-		defer t.Stop()
+		// It sleeps until events arrive, then lets eventFlush gather more
+		// before applying them: an idle port costs no wake-ups.
+		t := time.NewTimer(eventFlush)
+		t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				m.applyEvents()
+			case <-m.ev.ready:
 			}
+			t.Reset(eventFlush)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			m.applyEvents()
 		}
 	})
 	wg.Wait()

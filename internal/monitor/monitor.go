@@ -233,7 +233,7 @@ func New(s Sampler, pub Publisher, opts Options, log *slog.Logger) *Monitor {
 	aud, _ := pub.(audience)
 	var ev *events
 	if opts.Events != nil {
-		ev = &events{src: opts.Events}
+		ev = &events{src: opts.Events, ready: make(chan struct{}, 1)}
 	}
 	return &Monitor{
 		ev:        ev,
