@@ -19,6 +19,8 @@ type Experiments interface {
 	List() []wire.ExpSummary
 	Get(id string) (*wire.ExperimentResult, bool)
 	Stop(id string) error
+	// SkipObserve ends the observe phase now (or skips it, during the workload).
+	SkipObserve(id string) error
 	// Wait blocks until the experiment has ended and freed its slot.
 	Wait(ctx context.Context, id string) (*wire.ExperimentResult, error)
 	Subscribe(id string, fn func(snapshot []byte)) error
@@ -102,6 +104,16 @@ func (s *Server) stopExperiment(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeErr(w, experimentError(err, id))
 	}
+}
+
+// skipObserve ends a run's observe phase now: 204.
+func (s *Server) skipObserve(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if err := s.cfg.Experiments.SkipObserve(id); err != nil {
+		writeErr(w, experimentError(err, id))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // experimentError maps the Lab's errors to HTTP errors.

@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/experiments", s.listExperiments)
 			r.Get("/experiments/{id}", s.getExperiment)
 			r.Delete("/experiments/{id}", s.stopExperiment)
+			r.Post("/experiments/{id}/skip-observe", s.skipObserve)
 		}
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "not_found", "no API route "+clipIn(r.Method, maxQuoted)+" "+clipIn(r.URL.Path, maxQuoted), "")

@@ -8,7 +8,11 @@ const (
 	// MaxDuration bounds a workload's duration, and caps a run that is
 	// neither request- nor duration-bound (until stopped).
 	MaxDuration = 10 * time.Minute
-	// MaxObserve bounds the observe tail (the UI asks 65 s to see TIME_WAIT drain).
+	// DefaultObserve is the observe tail when none is given (API, CLI and
+	// UI alike): long enough to see TIME_WAIT drain (60 s on Linux); the
+	// tail ends sooner when the run has nothing left to drain.
+	DefaultObserve = 65 * time.Second
+	// MaxObserve bounds the observe tail.
 	MaxObserve = 10 * time.Minute
 	// MaxConcurrency bounds the client's workers.
 	MaxConcurrency = 1000

@@ -117,14 +117,15 @@ var (
 )
 
 // Default is the spec every preset starts from: Go's defaults on both
-// sides, 20 sequential requests of a 1 KiB body, 2 s observe tail.
+// sides, 20 sequential requests of a 1 KiB body, and an observe tail of up
+// to DefaultObserve (it ends sooner once nothing is left to drain).
 func Default() Spec {
 	return Spec{
 		Requests:    20,
 		Concurrency: 1,
 		Method:      MethodGet,
 		BodyBytes:   1024,
-		Observe:     Duration(2 * time.Second),
+		Observe:     Duration(DefaultObserve),
 		Server: ServerSpec{
 			KeepAlives: true,
 			Framing:    FramingLength,

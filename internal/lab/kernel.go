@@ -20,6 +20,13 @@ type Kernel interface {
 	Source() string
 }
 
+// flowKernel is a Kernel that also follows connections from the kernel's
+// transitions (*monitor.Monitor does, with eBPF): its view of resets the
+// Close probes cannot see is taken into the lanes.
+type flowKernel interface {
+	Connections(port uint16) (wire.FlowConns, error)
+}
+
 // timeWaitLen is how long Linux keeps a socket in TIME_WAIT (TCP_TIMEWAIT_LEN).
 const timeWaitLen = 60 * time.Second
 
@@ -148,6 +155,18 @@ func (k *kernelState) polledSince(t time.Time) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.lastPoll.After(t)
+}
+
+// drained reports whether a poll after the workload found no TIME_WAIT of
+// the run's on either side (none left, or none ever), and the time of that
+// poll. Without a kernel it reports false.
+func (k *kernelState) drained() (bool, time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.workEnd.IsZero() || k.twDrained.IsZero() || !k.lastPoll.After(k.workEnd) {
+		return false, time.Time{}
+	}
+	return true, k.twDrained
 }
 
 // workloadEnded starts the drain clock.

@@ -24,6 +24,11 @@ const (
 	logDetail = 5000
 	// timelineRows is how many kernel polls the result keeps (20 min at 4/s).
 	timelineRows = 4800
+	// observeCheck is how often the observe phase checks whether the run
+	// has drained; observeQuiet is how long nothing must happen (no
+	// connection opened or closed) before it ends early.
+	observeCheck = 100 * time.Millisecond
+	observeQuiet = 2 * time.Second
 	// lastPollWait bounds the wait for a kernel poll after the workload
 	// and observe phases (a poll every 250 ms by default).
 	lastPollWait = 5 * time.Second

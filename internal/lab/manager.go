@@ -125,6 +125,7 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 		ctx:      rctx,
 		cancel:   cancel,
 		done:     make(chan struct{}),
+		skip:     make(chan struct{}),
 		phase:    wire.PhaseWorkload,
 		status:   wire.ExpRunning,
 		reqLog:   ring.New[wire.RequestLine](logDetail),
@@ -265,6 +266,18 @@ func (m *Manager) Stop(id string) error {
 		return ErrNotFound
 	}
 	r.stop()
+	return nil
+}
+
+// SkipObserve ends an experiment's observe phase now, or skips it when the
+// workload still runs (the teardown follows); it does nothing to an
+// experiment past it.
+func (m *Manager) SkipObserve(id string) error {
+	r, ok := m.get(id)
+	if !ok {
+		return ErrNotFound
+	}
+	r.skipObserve()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/tap"
 	"github.com/connlab/connlab/internal/verdict"
 	"github.com/connlab/connlab/internal/wire"
@@ -42,6 +43,7 @@ func (r *run) measure() measures {
 	}
 	end, workEnd := r.ended, r.workEnd
 	m.Progress.Phase = r.phase
+	m.Progress.ObserveEnded = r.observeEnded
 	r.mu.Unlock()
 	if end.IsZero() {
 		end = now
@@ -57,7 +59,11 @@ func (r *run) measure() measures {
 	m.Progress.ObserveMs = tap.Ms(int64(r.spec.Observe))
 	m.Progress.UntilStopped = r.spec.UntilStopped()
 	m.Latency = t.Latency(m.Progress.WorkloadMs)
-	m.Findings = wireFindings(verdict.Analyze(evidenceOf(&m, r.ks.keepaliveTotal())))
+	ev := evidenceOf(&m, r.ks.keepaliveTotal())
+	ev.Focus = experiment.Answers(r.spec.Preset)
+	fs := verdict.Analyze(ev)
+	m.Findings = wireFindings(fs)
+	m.Answer = verdict.Answer(fs, ev.Focus)
 	return m
 }
 

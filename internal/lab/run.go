@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,11 @@ type run struct {
 	ctx     context.Context // done on Stop
 	cancel  context.CancelFunc
 	stopped atomic.Bool
+	skip     chan struct{} // closed by skipObserve
+	skipOnce sync.Once
 	done    chan struct{} // closed by the Manager once the run ended and its slot is free
 	release func()        // the kernel hold; nil without a kernel
+	kernel  Kernel        // nil without a kernel
 
 	tr     *tap.Tracker
 	ks     *kernelState
@@ -51,6 +55,8 @@ type run struct {
 	status  string
 	workEnd time.Time
 	ended   time.Time
+	// observeEnded: why the observe phase ended early ("drained", "skipped").
+	observeEnded string
 
 	pubMu    sync.Mutex // serializes publishing and snapshots; guards final and the parts freeze lets go
 	final    *Result    // set by freeze once the run ended: all that is kept
@@ -96,6 +102,7 @@ func (r *run) setup(ctx context.Context, kernel Kernel) (err error) {
 		return err
 	}
 	if kernel != nil {
+		r.kernel = kernel
 		rel, err := kernel.Hold(r.port, "experiment "+r.id, r.ks.observe)
 		if err != nil {
 			return fmt.Errorf("watch port %d: %w", r.port, err)
@@ -156,6 +163,7 @@ func (r *run) execute() {
 	r.ks.workloadEnded(now)
 	r.observeTail()
 	r.lastPoll()
+	r.kernelResets()
 	rstop()
 	rg.Wait() // no restart may start a server after the teardown closed it
 
@@ -183,18 +191,59 @@ func (r *run) execute() {
 	r.log.Info("experiment ended", "preset", r.spec.Preset, "status", r.status) // r.log carries the id
 }
 
-// observeTail leaves connections as they are for Observe, or until Stop.
+// observeTail leaves connections as they are for at most Observe, or until
+// Stop or SkipObserve. It ends sooner once the run has nothing left to
+// show: no TIME_WAIT of the run's at a poll after the workload (none left,
+// or none ever), and no connection opened or closed for observeQuiet plus
+// the longer idle timeout of the spec (so idle closes still to come are
+// waited for). Without a kernel it runs its full time.
 func (r *run) observeTail() {
 	d := r.spec.Observe.D()
 	if d <= 0 {
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.ctx.Done():
-	case <-t.C:
+	quiet := observeQuiet + max(r.spec.Server.IdleTimeout.D(), r.spec.Client.IdleConnTimeout.D(), r.spec.Server.ReadTimeout.D())
+	if quiet >= d {
+		quiet = d // never sooner than the idle timeouts: run the full time
 	}
+	limit := time.NewTimer(d)
+	defer limit.Stop()
+	check := time.NewTicker(observeCheck)
+	defer check.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-r.skip:
+			r.setObserveEnded("skipped")
+			return
+		case <-limit.C:
+			return
+		case <-check.C:
+			drained, _ := r.ks.drained()
+			last := r.start.Add(time.Duration(r.tr.LastEventNs()))
+			if drained && time.Since(last) >= quiet && time.Since(r.workEndTime()) >= quiet {
+				r.setObserveEnded("drained")
+				return
+			}
+		}
+	}
+}
+
+// SkipObserve ends the observe phase now (the teardown follows); it does
+// nothing after it.
+func (r *run) skipObserve() { r.skipOnce.Do(func() { close(r.skip) }) }
+
+func (r *run) setObserveEnded(why string) {
+	r.mu.Lock()
+	r.observeEnded = why
+	r.mu.Unlock()
+}
+
+func (r *run) workEndTime() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.workEnd
 }
 
 // lastPoll waits, bounded, for a kernel poll taken after now, so that every
@@ -208,6 +257,29 @@ func (r *run) lastPoll() {
 	now := time.Now()
 	if !waitUntil(lastPollWait, func() bool { return r.ks.polledSince(now) }) {
 		r.log.Warn("experiment: no kernel poll after the workload; TIME_WAIT of the last closes may be missing", "waited", lastPollWait)
+	}
+}
+
+// kernelResets takes from the kernel's transitions (eBPF) the resets the
+// Close probes could not see: an RST sent after both Closes, in reply to
+// data that reached a socket already closed (a POST racing the server's
+// idle close: FIN, then RST a fraction of a millisecond later).
+func (r *run) kernelResets() {
+	fk, ok := r.kernel.(flowKernel)
+	if !ok {
+		return
+	}
+	cs, err := fk.Connections(r.port)
+	if err != nil || cs.Source != "ebpf" {
+		return // polls cannot see resets
+	}
+	for _, c := range cs.Connections {
+		if !c.Reset {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(c.Client); err == nil && r.tr.MarkReset(ap.Port()) {
+			r.log.Debug("experiment: reset seen by the kernel only", "client", c.Client)
+		}
 	}
 }
 

@@ -223,7 +223,12 @@ func (t *Tracker) ConnState(c net.Conn, st http.ConnState) {
 
 // Served counts one request the server handled on c, at atNs since the
 // experiment's start.
-func (c *Conn) Served(atNs int64) { c.rec.served(atNs) }
+func (c *Conn) Served(atNs int64) {
+	if c.rec.served(atNs) {
+		c.tr.carried.Add(1)
+	}
+	c.tr.servedN.Add(1)
+}
 
 // ID is the connection's lane id.
 func (c *Conn) ID() uint64 { return c.rec.id }

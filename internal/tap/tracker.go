@@ -77,11 +77,13 @@ type conn struct {
 	inRing     bool
 }
 
-// served counts one request the server handled on c.
-func (c *conn) served(atNs int64) {
+// served counts one request the server handled on c; first says it was
+// the connection's first.
+func (c *conn) served(atNs int64) (first bool) {
 	c.requests.Add(1)
-	c.firstReq.CompareAndSwap(0, atNs)
+	first = c.firstReq.CompareAndSwap(0, atNs)
 	c.lastReq.Store(atNs)
+	return first
 }
 
 // Tracker pairs and follows every connection of one experiment, keeps the
@@ -92,6 +94,12 @@ type Tracker struct {
 	start    time.Time
 	teardown atomic.Bool  // set when the teardown begins
 	srvLive  atomic.Int64 // server conns between ConnState new and closed
+	// servedN counts the requests the server served, carried the
+	// connections that served at least one: servedN - carried requests
+	// went over an already-used connection (the server's count of reuse).
+	servedN, carried atomic.Int64
+	// lastEvent is when a connection last opened or closed (ns since start).
+	lastEvent atomic.Int64
 	// used has a bit per client port this experiment's conns used, so the
 	// kernel observer can ignore sockets of the port's earlier lives (a
 	// port freed by one experiment and bound by the next still has the
@@ -114,7 +122,22 @@ type connAgg struct {
 	reset, idleClosed, teardown      int
 	unused, maxRequests              int
 	lifetime                         hist.Hist
+	// closeWait: how long the passive side took to close after the first
+	// closer (its socket sat in CLOSE_WAIT meanwhile); closeWaitOver counts
+	// those longer than CloseWaitLeak.
+	closeWait     hist.Hist
+	closeWaitOver int
+	// teardownBy: connections the teardown closed with a FIN, by who
+	// closed first (each leaves a TIME_WAIT on that side, two when both).
+	teardownBy [4]int
+	// leftCloseWait by side: half-closed connections at the teardown, the
+	// peer closed and this side never did (a CLOSE_WAIT leak).
+	leftCloseWait [3]int
 }
+
+// CloseWaitLeak: a passive side slower than this to close after its peer
+// is not a close in progress: it left its socket in CLOSE_WAIT.
+const CloseWaitLeak = time.Second
 
 // NewTracker follows the connections of an experiment that started at
 // start, keeping the last lanes connections in detail.
@@ -127,7 +150,45 @@ func (t *Tracker) SinceNs() int64 { return int64(time.Since(t.start)) }
 
 // BeginTeardown says the experiment's teardown begins: closes from now on
 // are the teardown's, not the workload's.
-func (t *Tracker) BeginTeardown() { t.teardown.Store(true) }
+//
+// Connections half closed then — the peer closed, this side never did —
+// count as left in CLOSE_WAIT by that side (the teardown closes them).
+func (t *Tracker) BeginTeardown() {
+	t.mu.Lock()
+	for _, c := range t.byPort {
+		s, k := &c.h[sockstat.Server], &c.h[sockstat.Client]
+		if !s.present || !k.present || (s.closeNs == 0) == (k.closeNs == 0) {
+			continue
+		}
+		stuck := sockstat.Server
+		if k.closeNs == 0 {
+			stuck = sockstat.Client
+		}
+		t.agg.leftCloseWait[stuck]++
+	}
+	t.mu.Unlock()
+	t.teardown.Store(true)
+}
+
+// MarkReset records that the kernel saw connection port end with an RST
+// that the Close probes could not see (one sent after both Closes, e.g. in
+// reply to data that reached a closed socket). It reports whether an ended
+// connection not yet counted as reset had that port.
+func (t *Tracker) MarkReset(port uint16) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.byPort[port]
+	if c == nil || !c.ended || c.reset {
+		return false
+	}
+	c.reset = true
+	c.version++
+	t.agg.reset++
+	if c.tdown {
+		t.agg.teardownBy[c.closedBy]--
+	}
+	return true
+}
 
 // ServerLive is the number of server conns between ConnState new and closed.
 func (t *Tracker) ServerLive() int64 { return t.srvLive.Load() }
@@ -139,6 +200,7 @@ func (t *Tracker) UsedPort(port uint16) bool { return t.used[port/64].Load()&(1<
 
 // newConnLocked makes the record for port and puts it in the ring.
 func (t *Tracker) newConnLocked(port uint16) *conn {
+	t.lastEvent.Store(t.SinceNs())
 	t.nextID++
 	c := &conn{id: t.nextID, port: port, inRing: true}
 	if old, ok := t.recent.Push(c); ok {
@@ -208,7 +270,12 @@ func (t *Tracker) saw(tc *Conn, s saw) {
 }
 
 // closing records a side's first close, probing the socket first.
+// LastEventNs is when a connection last opened or closed, in ns since the
+// experiment's start (0: never).
+func (t *Tracker) LastEventNs() int64 { return t.lastEvent.Load() }
+
 func (t *Tracker) closing(tc *Conn) {
+	t.lastEvent.Store(t.SinceNs())
 	st, unread, ok := probeClose(tc.raw)
 	idle := tc.side == sockstat.Server && tc.rec.connState.Load() == uint32(http.StateIdle)+1
 	now := t.SinceNs()
@@ -280,10 +347,20 @@ func (t *Tracker) maybeEndLocked(c *conn, final bool) {
 	a.ended++
 	if c.tdown {
 		a.teardown++
+		if !c.reset {
+			a.teardownBy[c.closedBy]++
+		}
 	} else {
 		a.closedFirst[c.closedBy]++
 		if s.idle && c.closedBy != byClient {
 			a.idleClosed++
+		}
+		if (c.closedBy == byServer || c.closedBy == byClient) && !c.reset && s.present && k.present {
+			wait := time.Duration(max(s.closeNs, k.closeNs) - min(s.closeNs, k.closeNs))
+			a.closeWait.Add(wait)
+			if wait > CloseWaitLeak {
+				a.closeWaitOver++
+			}
 		}
 	}
 	if c.reset {
@@ -567,5 +644,15 @@ func (t *Tracker) Connections() wire.ExpConnections {
 		MaxRequestsPerConn: a.maxRequests,
 		PeakOpen:           a.peakOpen,
 		MedianLifetimeMs:   a.lifetime.QuantileMs(0.5),
+		Carried:            int(t.carried.Load()),
+		ReusedRequests:     int(t.servedN.Load() - t.carried.Load()),
+		CloseWaitMedianMs:  a.closeWait.QuantileMs(0.5),
+		CloseWaitMaxMs:     a.closeWait.MaxMs(),
+		CloseWaitOver:      a.closeWaitOver,
+		LeftInCloseWait:    wire.SidePair{Server: a.leftCloseWait[sockstat.Server], Client: a.leftCloseWait[sockstat.Client]},
+		TeardownTimeWait: wire.SidePair{
+			Server: a.teardownBy[byServer] + a.teardownBy[bySimultaneous],
+			Client: a.teardownBy[byClient] + a.teardownBy[bySimultaneous],
+		},
 	}
 }

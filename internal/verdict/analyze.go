@@ -50,6 +50,9 @@ const (
 	maxErrorSamples = 3
 	// timeWaitMs is how long Linux holds TIME_WAIT (hard-coded, 60 s).
 	timeWaitMs = 60_000
+	// closeWaitLeakMs: a passive side slower than this to close after its
+	// peer left its socket in CLOSE_WAIT (tap.CloseWaitLeak).
+	closeWaitLeakMs = 1000
 	// mostPercent: one side "closed most connections first" from this share on.
 	mostPercent = 80
 )
@@ -67,10 +70,12 @@ func Analyze(ev Evidence) []Finding {
 		fs = append(fs, completed(ev))
 	}
 	fs = append(fs, reuse(ev), closedFirst(ev), timeWait(ev))
-	if ev.Kernel.Polls > 0 && ev.Kernel.CloseWaitPeakServer+ev.Kernel.CloseWaitPeakClient > 0 {
+	c := ev.Connections
+	if (ev.Kernel.Polls > 0 && ev.Kernel.CloseWaitPeakServer+ev.Kernel.CloseWaitPeakClient > 0) ||
+		c.CloseWaitOver+c.LeftInCloseWaitServer+c.LeftInCloseWaitClient > 0 {
 		fs = append(fs, closeWait(ev))
 	}
-	return append(fs,
+	fs = append(fs,
 		retries(ev),
 		errorsFinding(ev),
 		protocol(ev),
@@ -78,6 +83,56 @@ func Analyze(ev Evidence) []Finding {
 		latency(ev),
 		goVersion(ev),
 	)
+	return focusFirst(fs, ev.Focus)
+}
+
+// focusFirst moves the finding id to the front (after a partial-run
+// warning, which qualifies everything after it).
+func focusFirst(fs []Finding, id string) []Finding {
+	at := -1
+	for i := range fs {
+		if fs[i].ID == id {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return fs
+	}
+	to := 0
+	if fs[0].ID == IDCompleted {
+		to = 1
+	}
+	if at <= to {
+		return fs
+	}
+	f := fs[at]
+	copy(fs[to+1:at+1], fs[to:at])
+	fs[to] = f
+	return fs
+}
+
+// Answer is the one line that answers the run's question: the focus
+// finding's text (the first finding's without a focus), marked partial for
+// a run that did not complete.
+func Answer(fs []Finding, focus string) string {
+	text, partial := "", false
+	for _, f := range fs {
+		if f.ID == IDCompleted {
+			partial = true
+			continue
+		}
+		if text == "" || f.ID == focus {
+			text = f.Text
+			if f.ID == focus {
+				break
+			}
+		}
+	}
+	if partial && text != "" {
+		return text + " (partial: the run did not complete)"
+	}
+	return text
 }
 
 // headlineOrder is the order in which findings compete for the headline.

@@ -59,7 +59,10 @@ func closedFirst(ev Evidence) Finding {
 		case k == n:
 			f.Text = fmt.Sprintf("The %s closed all %d %s first", who, n, conns)
 		default:
-			f.Text = fmt.Sprintf("The %s closed most connections first (%s)", who, ofN(k, n))
+			f.Text = fmt.Sprintf("The %s closed %s %s first", who, ofN(k, n), conns)
+		}
+		if tw := twOn(ev, who); tw > 0 {
+			f.Text += fmt.Sprintf(" → %d TIME_WAIT on the %s", tw, who)
 		}
 	default:
 		f.Text = fmt.Sprintf("Mixed: the server closed %d first, the client %d", c.ClosedFirstServer, c.ClosedFirstClient)
@@ -107,6 +110,31 @@ func closedFirst(ev Evidence) Finding {
 	return f
 }
 
+// twOn is the TIME_WAIT peak the kernel showed on side who.
+func twOn(ev Evidence, who string) int {
+	if ev.Kernel.Polls == 0 {
+		return 0
+	}
+	if who == "server" {
+		return ev.Kernel.TimeWaitPeakServer
+	}
+	return ev.Kernel.TimeWaitPeakClient
+}
+
+// teardownTW says what TIME_WAIT connlab's own teardown left ("" none).
+func teardownTW(c Connections) string {
+	s, k := c.TeardownTimeWaitServer, c.TeardownTimeWaitClient
+	switch {
+	case s > 0 && k > 0:
+		return fmt.Sprintf("%d on the server and %d on the client", s, k)
+	case s > 0:
+		return fmt.Sprintf("%d on the server", s)
+	case k > 0:
+		return fmt.Sprintf("%d on the client", k)
+	}
+	return ""
+}
+
 // timeWait says where the kernel saw TIME_WAIT, whether that matches who
 // closed first, and when it drained.
 func timeWait(ev Evidence) Finding {
@@ -131,8 +159,17 @@ func timeWait(ev Evidence) Finding {
 
 	n, dom := ended(c)
 	total := k.TimeWaitPeakServer + k.TimeWaitPeakClient
+	td := teardownTW(c)
+	if td != "" {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: connlab's teardown closed the connections still open, leaving TIME_WAIT %s (after the kernel evidence, which stops at the teardown)", td))
+	}
 	if total == 0 {
-		f.Text = "No TIME_WAIT on either side"
+		f.Text = "No TIME_WAIT during the run"
+		if td != "" {
+			f.Text += "; connlab's teardown left " + td
+		} else {
+			f.Text = "No TIME_WAIT on either side"
+		}
 		f.Level = LevelGood
 		switch {
 		case k.CloseWaitPeakServer+k.CloseWaitPeakClient > 0:
@@ -173,6 +210,9 @@ func timeWait(ev Evidence) Finding {
 		f.Text += ", still there at the end"
 		f.Evidence = append(f.Evidence, fmt.Sprintf("kernel: still %d server-side and %d client-side in TIME_WAIT at the last poll",
 			k.TimeWaitEndServer, k.TimeWaitEndClient))
+	}
+	if td != "" {
+		f.Text += "; plus " + td + " from connlab's teardown"
 	}
 
 	// TIME_WAIT sits on the side that closed first (both, for a simultaneous close).
@@ -226,29 +266,48 @@ func timeWait(ev Evidence) Finding {
 // FIN and this side's application has not closed yet. On loopback that lasts
 // microseconds for a healthy program, so polls rarely catch it.
 func closeWait(ev Evidence) Finding {
-	k := ev.Kernel
-	f := Finding{ID: IDCloseWait, Level: LevelWarn}
+	k, c := ev.Kernel, ev.Connections
+	f := Finding{ID: IDCloseWait, Level: LevelInfo}
 	polls := fmt.Sprintf("%s, %s", sourceOr(k.Source), count(k.Polls, "poll", "polls"))
-	s, c := k.CloseWaitPeakServer, k.CloseWaitPeakClient
-	switch {
-	case s > 0 && c > 0:
-		f.Text = fmt.Sprintf("CLOSE_WAIT on both sides: server %d, client %d", s, c)
-	case c > 0:
-		f.Text = fmt.Sprintf("CLOSE_WAIT on the client (peak %d): it did not close", c)
-	default:
-		f.Text = fmt.Sprintf("CLOSE_WAIT on the server (peak %d): it did not close", s)
-	}
+	s, cl := k.CloseWaitPeakServer, k.CloseWaitPeakClient
 	f.Evidence = []string{
-		fmt.Sprintf("kernel: server-side CLOSE_WAIT peaked at %d (%s)", s, polls),
-		fmt.Sprintf("kernel: client-side CLOSE_WAIT peaked at %d (%s)", c, polls),
+		fmt.Sprintf("kernel: CLOSE_WAIT peaked at %d server-side, %d client-side (%s)", s, cl, polls),
 	}
-	f.Why = "CLOSE_WAIT means the peer has closed and this side's application has not called Close yet; a healthy program leaves it within microseconds, so sockets that polls keep finding there are leaking."
+	if n := endedConns(c); n > 0 && c.CloseWaitMaxMs > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: the side that did not close first closed a median %s after its peer, at most %s (over the connections ended by FINs)",
+			ms(c.CloseWaitMedianMs), ms(c.CloseWaitMaxMs)))
+	}
+	left := c.LeftInCloseWaitServer + c.LeftInCloseWaitClient
+	if left > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: when the teardown began, %d server-side and %d client-side connections had their peer closed and had not closed themselves",
+			c.LeftInCloseWaitServer, c.LeftInCloseWaitClient))
+	}
+	if c.CloseWaitOver > 0 {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: %s closed more than %s after its peer",
+			count(c.CloseWaitOver, "side", "sides"), ms(float64(closeWaitLeakMs))))
+	}
+	if left == 0 && c.CloseWaitOver == 0 {
+		// Every passive side closed, promptly: the polls caught closes in
+		// progress, not a leak.
+		f.Text = fmt.Sprintf("CLOSE_WAIT was transient: each passive side closed within %s of its peer", ms(c.CloseWaitMaxMs))
+		if c.CloseWaitMaxMs == 0 {
+			f.Text = "CLOSE_WAIT was transient: a close in progress caught by a poll"
+		}
+		f.Why = "CLOSE_WAIT means the peer has closed and this side has not yet. A program that closes promptly still sits there for the moments it takes to notice the FIN (milliseconds under load), so a poll can catch it: that is not a leak."
+		return f
+	}
+	f.Level = LevelWarn
+	switch {
+	case c.LeftInCloseWaitServer > 0 && c.LeftInCloseWaitClient > 0:
+		f.Text = fmt.Sprintf("CLOSE_WAIT leak on both sides: %d server-side and %d client-side connections never closed after their peer did", c.LeftInCloseWaitServer, c.LeftInCloseWaitClient)
+	case c.LeftInCloseWaitServer > 0:
+		f.Text = fmt.Sprintf("CLOSE_WAIT leak on the server: %s never closed after the client did", count(c.LeftInCloseWaitServer, "connection", "connections"))
+	case c.LeftInCloseWaitClient > 0:
+		f.Text = fmt.Sprintf("CLOSE_WAIT leak on the client: %s never closed after the server did", count(c.LeftInCloseWaitClient, "connection", "connections"))
+	default:
+		f.Text = fmt.Sprintf("Slow closes: %s left its socket in CLOSE_WAIT over %s after its peer closed", count(c.CloseWaitOver, "side", "sides"), ms(float64(closeWaitLeakMs)))
+	}
+	f.Why = "CLOSE_WAIT means the peer has closed and this side's application has not called Close; a socket left there holds its file descriptor and buffers until the program closes it."
 	f.Change = "Close what you open: on the client, close every response body (defer resp.Body.Close()); on the server, make sure handlers and hijacked connections close."
-	if max(s, c) <= 1 {
-		// One socket caught once can be a healthy close in progress.
-		f.Level = LevelInfo
-		f.Why = "CLOSE_WAIT means the peer has closed and this side has not yet; a single socket caught by a poll can be a close in progress."
-		f.Change = ""
-	}
 	return f
 }

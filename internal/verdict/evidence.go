@@ -8,6 +8,10 @@ package verdict
 // fact (counted by instrumented listeners, conns, dialers, httptrace hooks,
 // handlers, or read from kernel polls), never a configured value.
 type Evidence struct {
+	// Focus is the finding that answers the run's question (a preset's):
+	// Analyze puts it first, after a partial-run warning. "" keeps the
+	// default order.
+	Focus string `json:"focus,omitempty"`
 	// Go is runtime.Version() of the process that ran the experiment.
 	Go string `json:"go"`
 	// Completed is false when the run was stopped or failed before the end.
@@ -85,6 +89,23 @@ type Connections struct {
 	PeakOpen int `json:"peakOpen"`
 	// MedianLifetimeMs of ended connections.
 	MedianLifetimeMs float64 `json:"medianLifetimeMs"`
+	// Carried: accepted connections that carried at least one request;
+	// ReusedRequests: requests the server served on an already-used
+	// connection (the server's count of reuse).
+	Carried        int `json:"carried"`
+	ReusedRequests int `json:"reusedRequests"`
+	// CloseWaitMedianMs and CloseWaitMaxMs: how long the side that did not
+	// close first took to close (its CLOSE_WAIT); CloseWaitOver: those
+	// slower than 1 s; LeftInCloseWait*: connections whose peer had closed
+	// and that side never did, by side, when the teardown began.
+	CloseWaitMedianMs     float64 `json:"closeWaitMedianMs"`
+	CloseWaitMaxMs        float64 `json:"closeWaitMaxMs"`
+	CloseWaitOver         int     `json:"closeWaitOver"`
+	LeftInCloseWaitServer int     `json:"leftInCloseWaitServer"`
+	LeftInCloseWaitClient int     `json:"leftInCloseWaitClient"`
+	// TeardownTimeWait*: TIME_WAIT left by connlab's own teardown, by side.
+	TeardownTimeWaitServer int `json:"teardownTimeWaitServer"`
+	TeardownTimeWaitClient int `json:"teardownTimeWaitClient"`
 }
 
 // Kernel is what the kernel polls showed for the experiment's port.

@@ -274,7 +274,7 @@ func bodyNotClosed() Evidence {
 		},
 		Connections: Connections{
 			Accepted: 20, Dialed: 20, ClosedFirstServer: 12, Open: 8, ServerIdleClosed: 12,
-			MaxRequestsPerConn: 1, PeakOpen: 10,
+			MaxRequestsPerConn: 1, PeakOpen: 10, LeftInCloseWaitClient: 12,
 		},
 		Kernel: Kernel{
 			Polls: 16, Source: "netlink", DrainedMs: 0, CloseWaitPeakClient: 12,

@@ -24,7 +24,14 @@ func reuse(ev Evidence) Finding {
 	if c.Dialed > 0 && c.Accepted > 0 && c.Dialed != c.Accepted {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("client dialer opened %s", count(c.Dialed, "connection", "connections")))
 	}
-	used := opened - c.Unused
+	// Reuse is counted where it happens, on the server: requests it served
+	// on a connection that had already served one. (httptrace's GotConn
+	// Reused also marks a new connection the Transport parked in its idle
+	// pool before its first request.)
+	used, onExisting, served := opened-c.Unused, 0, r.Total
+	if c.Carried > 0 {
+		used, onExisting, served = c.Carried, c.ReusedRequests, c.Carried+c.ReusedRequests
+	}
 	if used < 1 {
 		used = opened
 	}
@@ -46,15 +53,25 @@ func reuse(ev Evidence) Finding {
 		return f
 	}
 
-	onExisting := max(r.Total-used, 0)
-	f.Evidence = append(f.Evidence, fmt.Sprintf("listener: reuse ratio %s (%s ran on an already-open connection)",
-		pct(onExisting, r.Total), of(onExisting, r.Total, "request", "requests")))
-	if r.Reused > 0 || used >= r.Total {
-		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s", of(r.Reused, r.Total, "request", "requests"))
-		if r.Reused > onExisting && r.Retried+r.Errors > 0 {
-			line += " (some already closed by the server: see retries and errors)"
+	if c.Carried == 0 {
+		onExisting = max(r.Total-used, 0)
+	}
+	f.Evidence = append(f.Evidence, fmt.Sprintf("server: %s went over an already-used connection (reuse ratio %s); %s carried them",
+		of(onExisting, max(served, onExisting), "request served", "requests served"), pct(onExisting, max(served, onExisting)),
+		count(used, "connection", "connections")))
+	switch {
+	case r.Reused == onExisting:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("httptrace: GotConn reported a reused connection on %s, as the server counts", of(r.Reused, r.Total, "request", "requests")))
+	case r.Reused > onExisting:
+		line := fmt.Sprintf("httptrace: GotConn reported a reused connection on %s, %d more than the server counts: Go's Transport also marks a new connection reused when it parks it in its idle pool before its first request",
+			of(r.Reused, r.Total, "request", "requests"), r.Reused-onExisting)
+		if r.Retried+r.Errors > 0 {
+			line += ", and some requests went out on a connection already closed by the server (see retries and errors)"
 		}
 		f.Evidence = append(f.Evidence, line)
+	default:
+		f.Evidence = append(f.Evidence, fmt.Sprintf("httptrace: GotConn reported a reused connection on %s, %d fewer than the server counts (requests retried on a new connection count once)",
+			of(r.Reused, r.Total, "request", "requests"), onExisting-r.Reused))
 	}
 	if c.MaxRequestsPerConn > 0 && used > 1 {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("wrapped conns: the busiest connection carried %s",
@@ -75,7 +92,7 @@ func reuse(ev Evidence) Finding {
 	causes := reuseCauses(ev, used)
 	needed := neededConns(ev)
 	slack := max(1, needed/10)
-	newPct := used * 100 / r.Total
+	newPct := used * 100 / max(served, 1)
 	switch {
 	case len(causes) == 0 && used <= needed+slack, newPct <= goodNewConnPercent:
 		f.Level = LevelGood
@@ -85,22 +102,26 @@ func reuse(ev Evidence) Finding {
 		f.Level = LevelWarn
 	}
 
-	perConn := ratio(r.Total, used)
+	perConn := ratio(served, used)
+	neverUsed := ""
+	if c.Unused > 0 {
+		neverUsed = fmt.Sprintf("; %d more never used", c.Unused)
+	}
 	switch f.Level {
 	case LevelGood:
-		f.Text = fmt.Sprintf("%s carried %s (%s per connection)",
-			count(used, "connection", "connections"), count(r.Total, "request", "requests"), perConn)
+		f.Text = fmt.Sprintf("%s carried %s (%s per connection%s)",
+			count(used, "connection", "connections"), count(served, "request", "requests"), perConn, neverUsed)
 		f.Why = "Keep-alive works: after a response is read to EOF the connection goes back to the idle pool and the next request takes it."
 		if isHTTP2(r) {
 			f.Why = "HTTP/2 carries concurrent requests as streams on one connection."
 		}
 		return f
 	case LevelBad:
-		f.Text = fmt.Sprintf("Not reused: %s for %s",
-			count(used, "connection", "connections"), count(r.Total, "request", "requests"))
+		f.Text = fmt.Sprintf("Not reused: %s for %s%s",
+			count(used, "connection", "connections"), count(served, "request", "requests"), neverUsed)
 	default:
-		f.Text = fmt.Sprintf("Partly reused: %s for %s (%s per connection)",
-			count(used, "connection", "connections"), count(r.Total, "request", "requests"), perConn)
+		f.Text = fmt.Sprintf("Partly reused: %s for %s (%s per connection%s)",
+			count(used, "connection", "connections"), count(served, "request", "requests"), perConn, neverUsed)
 	}
 
 	primary := cause{
@@ -205,17 +226,23 @@ func reuseCauses(ev Evidence, used int) []cause {
 		if c.PeakOpen > defaultIdlePerHost {
 			add(excess,
 				fmt.Sprintf("wrapped conns: client closed %s first while up to %d were open at once",
-					ofN(c.ClosedFirstClient, used), c.PeakOpen),
+					ofN(c.ClosedFirstClient, endedConns(c)), c.PeakOpen),
 				"More requests ran at once than the client's idle pool keeps (MaxIdleConnsPerHost, default 2): the surplus connections are closed after use and later requests dial new ones.",
 				"Set MaxIdleConnsPerHost to the expected concurrency (and MaxConnsPerHost to cap it).")
 		} else {
 			add(excess,
-				fmt.Sprintf("wrapped conns: client closed %s first", ofN(c.ClosedFirstClient, used)),
+				fmt.Sprintf("wrapped conns: client closed %s first", ofN(c.ClosedFirstClient, endedConns(c))),
 				"The client dropped its idle connections before reusing them (IdleConnTimeout shorter than the gap between requests, or CloseIdleConnections).",
 				"Raise the client's IdleConnTimeout above the gap between requests (and keep it below the server's IdleTimeout).")
 		}
 	}
 	return cs
+}
+
+// endedConns is how many connections ended before the teardown: the
+// population of the "closed first" counts.
+func endedConns(c Connections) int {
+	return c.ClosedFirstServer + c.ClosedFirstClient + c.ClosedFirstSimultaneous
 }
 
 // neededConns is how many connections the workload needed at once: the most

@@ -126,6 +126,10 @@ type ExpProgress struct {
 	// UntilStopped: neither requests nor duration bound the run (it stops on
 	// Stop, or at the 10 minute cap).
 	UntilStopped bool `json:"untilStopped,omitempty"`
+	// ObserveEnded says why the observe phase ended before ObserveMs:
+	// "drained" (no TIME_WAIT left and no connection event for a while),
+	// "skipped" (asked to); "" while it runs or when it ran its full time.
+	ObserveEnded string `json:"observeEnded,omitempty"`
 }
 
 // ExpRequests is what the client and the server saw of the requests.
@@ -184,11 +188,29 @@ type ExpConnections struct {
 	ServerIdleClosed int `json:"serverIdleClosed"`
 	// Teardown: connections still open at the end, closed by the teardown.
 	Teardown int `json:"teardown"`
-	// Unused: accepted connections that carried no request.
+	// Unused: accepted connections that carried no request ("never
+	// used"); Carried: accepted connections that carried at least one.
 	Unused             int     `json:"unused"`
+	Carried            int     `json:"carried"`
 	MaxRequestsPerConn int     `json:"maxRequestsPerConn"`
 	PeakOpen           int     `json:"peakOpen"`
 	MedianLifetimeMs   float64 `json:"medianLifetimeMs"`
+	// ReusedRequests: requests the server served on a connection that had
+	// already served one (the server's count of reuse: requests served
+	// minus Carried). httptrace's figure is Requests.Reused.
+	ReusedRequests int `json:"reusedRequests"`
+	// CloseWaitMedianMs and CloseWaitMaxMs: how long the side that did not
+	// close first took to close after its peer (its socket sat in
+	// CLOSE_WAIT), over the connections ended by FINs; CloseWaitOver counts
+	// those slower than 1 s. LeftInCloseWait, by side: connections whose
+	// peer had closed and that side never did, when the teardown began.
+	CloseWaitMedianMs float64  `json:"closeWaitMedianMs"`
+	CloseWaitMaxMs    float64  `json:"closeWaitMaxMs"`
+	CloseWaitOver     int      `json:"closeWaitOver"`
+	LeftInCloseWait   SidePair `json:"leftInCloseWait"`
+	// TeardownTimeWait: the TIME_WAIT sockets connlab's own teardown left,
+	// by side (not in the kernel evidence, which stops at the teardown).
+	TeardownTimeWait SidePair `json:"teardownTimeWait"`
 }
 
 // SidePair is one number per side of the port.

@@ -375,6 +375,8 @@ export interface ExpProgress {
   durationMs: number;
   observeMs: number;
   untilStopped?: boolean;
+  /** Why the observe phase ended before observeMs: "drained" (no TIME_WAIT left, nothing happening), "skipped" (asked to). */
+  observeEnded?: 'drained' | 'skipped';
 }
 
 export interface ExpRequests {
@@ -409,10 +411,23 @@ export interface ExpConnections {
   closedFirst: ClosedFirst;
   serverIdleClosed: number;
   teardown: number;
+  /** Accepted connections that carried no request ("never used") / at least one. */
   unused: number;
+  carried: number;
   maxRequestsPerConn: number;
   peakOpen: number;
   medianLifetimeMs: number;
+  /** Requests the server served on an already-used connection (the server's count of reuse). */
+  reusedRequests: number;
+  /** How long the side that did not close first took to close (its CLOSE_WAIT), over FIN-ended connections. */
+  closeWaitMedianMs: number;
+  closeWaitMaxMs: number;
+  /** Passive closes slower than 1 s. */
+  closeWaitOver: number;
+  /** Connections whose peer had closed and that side never did, at the teardown, by side. */
+  leftInCloseWait: SidePair;
+  /** TIME_WAIT left by connlab's own teardown, by side. */
+  teardownTimeWait: SidePair;
 }
 
 export interface SidePair {

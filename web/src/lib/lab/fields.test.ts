@@ -21,7 +21,7 @@ describe('spec fields', () => {
     // The form's order, not the schema's: bodyBytes sits with the server.
     expect(F.keys.slice(0, 6)).toEqual(['requests', 'duration', 'interval', 'rate', 'concurrency', 'observe']);
     expect(F.def('bodyBytes')).toMatchObject({ group: 'server', unit: 'B', min: 0, max: 8 << 20, default: 1024 });
-    expect(F.def('observe')).toMatchObject({ kind: 'duration', min: 0, max: 600e9, default: 2e9 });
+    expect(F.def('observe')).toMatchObject({ kind: 'duration', min: 0, max: 600e9, default: 65e9 });
     expect(F.def('client.body')?.options?.[1]).toEqual({ value: 'close-unread', label: 'Close without reading' });
     expect(F.workloadKeys).toEqual(['requests', 'duration', 'interval', 'rate', 'concurrency', 'observe']);
   });
