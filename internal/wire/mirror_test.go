@@ -23,7 +23,7 @@ var tsNames = map[string]string{
 var mirrored = []any{
 	wire.Counts{}, wire.Socket{}, wire.PortStatus{}, wire.Timeline{}, wire.Change{}, wire.Hello{}, wire.Snapshot{}, wire.Tick{}, wire.Ports{},
 	wire.Error{}, wire.ErrorBody{}, wire.ErrorMessage{}, wire.Request{}, wire.System{},
-	wire.ExperimentResult{}, wire.ExpSummary{}, wire.ExpProgress{}, wire.ExpRequests{}, wire.ClosedFirst{}, wire.ExpConnections{},
+	wire.ExperimentResult{}, wire.RunFile{}, wire.ExpSummary{}, wire.ExpProgress{}, wire.ExpRequests{}, wire.ClosedFirst{}, wire.ExpConnections{},
 	wire.SidePair{}, wire.ExpKernel{}, wire.ExpLatency{}, wire.Finding{}, wire.Lane{}, wire.RequestLine{}, wire.ExpSnapshot{}, wire.ExpUpdate{},
 	wire.Flow{}, wire.FlowCounts{}, wire.FlowWindow{}, wire.FlowLifetime{}, wire.FlowForecast{}, wire.SideFloat{}, wire.Transitions{}, wire.TransitionEvent{}, wire.FlowConn{}, wire.FlowConns{},
 	wire.ExpMeasures{}, wire.SpecSchema{}, wire.SpecField{},

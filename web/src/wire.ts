@@ -568,6 +568,22 @@ export interface ExperimentResult {
   timeline: Timeline;
 }
 
+/**
+ * A finished run as saved in the state directory, downloaded from the page,
+ * written by `connlab run -o` and replayed by the page or `connlab show`.
+ */
+export interface RunFile {
+  /** Always "connlab-run". */
+  format: string;
+  /** Bumped when an older reader would misread a newer file. */
+  version: number;
+  /** RFC3339 (UTC). */
+  savedAt: string;
+  /** The connlab version that wrote it. */
+  connlab: string;
+  result: ExperimentResult;
+}
+
 /** An element of GET /api/experiments. */
 export interface ExpSummary {
   id: string;
