@@ -33,14 +33,15 @@ type run struct {
 	port     uint16
 	addr     string
 
-	ctx     context.Context // done on Stop
-	cancel  context.CancelFunc
-	stopped atomic.Bool
+	ctx      context.Context // done on Stop
+	cancel   context.CancelFunc
+	stopped  atomic.Bool
+	saved    atomic.Bool   // written to the Archive
 	skip     chan struct{} // closed by skipObserve
 	skipOnce sync.Once
-	done    chan struct{} // closed by the Manager once the run ended and its slot is free
-	release func()        // the kernel hold; nil without a kernel
-	kernel  Kernel        // nil without a kernel
+	done     chan struct{} // closed by the Manager once the run ended and its slot is free
+	release  func()        // the kernel hold; nil without a kernel
+	kernel   Kernel        // nil without a kernel
 
 	tr     *tap.Tracker
 	ks     *kernelState
