@@ -35,7 +35,7 @@ func (m *Manager) save(r *run) {
 	if m.opts.Archive == nil {
 		return
 	}
-	f := wire.NewRunFile(*r.result(), m.opts.Version, time.Now())
+	f := wire.NewRunFile(*r.frozen(), m.opts.Version, time.Now())
 	if err := m.opts.Archive.Save(&f); err != nil {
 		m.log.Warn("save the run", "id", r.id, "err", err)
 		return
@@ -55,14 +55,16 @@ func (m *Manager) loadSaved(id string) (*wire.RunFile, bool) {
 	return f, true
 }
 
-// File returns an ended experiment's run file: from memory (written now),
-// else from the archive. Errors: ErrRunning, ErrNotFound.
+// File returns an ended experiment's run file: from memory (written now)
+// once its result is final, else from the archive. Errors: ErrRunning,
+// ErrNotFound.
 func (m *Manager) File(id string) (*wire.RunFile, error) {
 	if r, ok := m.get(id); ok {
-		if !isDone(r) {
+		res := r.frozen()
+		if res == nil {
 			return nil, ErrRunning
 		}
-		f := wire.NewRunFile(*r.result(), m.opts.Version, time.Now())
+		f := wire.NewRunFile(*res, m.opts.Version, time.Now())
 		return &f, nil
 	}
 	if f, ok := m.loadSaved(id); ok {
@@ -105,4 +107,15 @@ func savedSnapshot(f *wire.RunFile) ([]byte, error) {
 		return nil, fmt.Errorf("encode saved run %s: %w", f.Result.ID, err)
 	}
 	return b, nil
+}
+
+// frozen is the run's final result (a copy), nil before freeze.
+func (r *run) frozen() *Result {
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	if r.final == nil {
+		return nil
+	}
+	res := *r.final
+	return &res
 }
