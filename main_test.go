@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +24,10 @@ import (
 // process-wide limit such as RLIMIT_NOFILE must not constrain the test).
 const childEnv = "CONNLAB_TEST_CHILD"
 
+// asConnlabEnv, when set, makes this test binary run connlab's main with
+// its arguments.
+const asConnlabEnv = "CONNLAB_TEST_AS_CONNLAB"
+
 // serveChild is set by the files that use it (Linux only).
 var serveChild func() int
 
@@ -30,11 +35,43 @@ func TestMain(m *testing.M) {
 	if serveChild != nil && os.Getenv(childEnv) != "" {
 		os.Exit(serveChild())
 	}
+	// The real connlab, run as this test binary re-executed with its
+	// arguments (restart_test.go): main itself, signals and exit status
+	// included.
+	if os.Getenv(asConnlabEnv) != "" {
+		main()
+		os.Exit(0)
+	}
 	// The seed's programs run as this test binary re-executed (seed_test.go).
 	if role := os.Getenv(seedRoleEnv); role != "" {
 		os.Exit(seedMain(role, os.Args[1:]))
 	}
-	goleak.VerifyTestMain(m)
+	os.Exit(testMain(m))
+}
+
+// testMain runs the tests with the default state directory (under
+// os.UserConfigDir, i.e. $XDG_CONFIG_HOME on Linux) in a temporary
+// directory: a test that serves without -state must not save runs and
+// ports among the user's own. Child processes inherit it.
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "connlab-test-config-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temporary config directory:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Setenv("XDG_CONFIG_HOME", dir); err != nil {
+		fmt.Fprintln(os.Stderr, "XDG_CONFIG_HOME:", err)
+		return 1
+	}
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	return code
 }
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
