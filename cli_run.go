@@ -155,11 +155,6 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if o.out != "" {
-		if err := writeRunFile(o.out, res); err != nil {
-			return err
-		}
-	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -168,6 +163,11 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	} else if err := lab.WriteText(stdout, res); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if o.out != "" { // after the report: a failed write still leaves the verdict on screen
+		if err := writeRunFile(o.out, res); err != nil {
+			return err
+		}
 	}
 	switch res.Status {
 	case wire.ExpCompleted:

@@ -141,3 +141,17 @@ func TestStateFlag(t *testing.T) {
 		t.Fatalf("no warning about the default state directory: %s", errOut.String())
 	}
 }
+
+// TestRunOutputUnwritable: a -o file that cannot be written is an error
+// (exit 1) naming -o, after the verdict was printed.
+func TestRunOutputUnwritable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "run.json")
+	var out, errOut syncBuffer
+	err := run(context.Background(), []string{"run", "keepalive-default", "-set", "requests=2", "-set", "observe=0s", "-o", path}, &out, &errOut)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "-o") {
+		t.Fatalf("run -o into a missing directory = %v, want exit 1 naming -o", err)
+	}
+	if !strings.Contains(out.String(), "keepalive-default") {
+		t.Fatalf("no verdict printed before the failed write: %q", out.String())
+	}
+}
