@@ -128,8 +128,9 @@ func TestStateFlag(t *testing.T) {
 	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "-state") || !strings.Contains(err.Error(), file) {
 		t.Fatalf("-state on a file = %v, want an error naming it and -state", err)
 	}
-	// The default directory unusable: a warning, and connlab serves
-	// without saving (ctx is cancelled: serve returns once it started).
+	// The default directory unusable (a file: see testMain): a warning,
+	// and connlab serves without saving (ctx is cancelled: serve returns
+	// once it started).
 	t.Setenv("XDG_CONFIG_HOME", file)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

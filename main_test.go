@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,10 +50,12 @@ func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
 }
 
-// testMain runs the tests with the default state directory (under
-// os.UserConfigDir, i.e. $XDG_CONFIG_HOME on Linux) in a temporary
-// directory: a test that serves without -state must not save runs and
-// ports among the user's own. Child processes inherit it.
+// testMain runs the tests with no usable default state directory: a test
+// that serves without -state saves no runs and no ports, neither among the
+// user's own nor for the next test to find. The default is under
+// os.UserConfigDir ($XDG_CONFIG_HOME on Linux), made a regular file here,
+// so connlab warns and runs without saving (TestStateFlag checks that).
+// Child processes inherit it.
 func testMain(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "connlab-test-config-")
 	if err != nil {
@@ -60,7 +63,12 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := os.Setenv("XDG_CONFIG_HOME", dir); err != nil {
+	notDir := filepath.Join(dir, "not-a-directory")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "config placeholder:", err)
+		return 1
+	}
+	if err := os.Setenv("XDG_CONFIG_HOME", notDir); err != nil {
 		fmt.Fprintln(os.Stderr, "XDG_CONFIG_HOME:", err)
 		return 1
 	}

@@ -86,6 +86,9 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// maxFileNamePart bounds the preset and the id in a download's file name.
+const maxFileNamePart = 64
+
 // experimentFile serves an ended run's file (wire.RunFile) as a download:
 // connlab-<preset>-<id>.json. A running experiment gets 409.
 func (s *Server) experimentFile(w http.ResponseWriter, r *http.Request) {

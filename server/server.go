@@ -20,19 +20,18 @@ import (
 
 // Limits and timings of the HTTP surface.
 const (
-	apiTimeout      = 10 * time.Second // per API request (never applied to /ws)
-	maxBodyBytes    = 64 << 10         // JSON request bodies
-	wsQueue         = 512              // messages queued per websocket before it is evicted
-	wsQueueBytes    = 8 << 20          // bytes queued per websocket before it is evicted (a snapshot is up to ~0.5 MB)
-	wsQueueTotal    = 24 << 20         // bytes queued for all websockets together: past it, one with a backlog is evicted
-	wsWriteWait     = 5 * time.Second  // one websocket write, including pings
-	wsPongWait      = 60 * time.Second // a browser silent this long is gone
-	wsPingEvery     = 25 * time.Second // must be < wsPongWait
-	wsMaxRequest    = 4 << 10          // one browser -> server websocket message
-	wsMaxTopics     = 64               // subscriptions per websocket (ports and experiments)
-	wsHandshake     = 5 * time.Second  // websocket upgrade
-	wsMaxMessage    = 300              // bytes of an error message sent over the websocket (it may quote the request)
-	maxFileNamePart = 64               // bytes of a preset or id in a download's file name
+	apiTimeout   = 10 * time.Second // per API request (never applied to /ws)
+	maxBodyBytes = 64 << 10         // JSON request bodies
+	wsQueue      = 512              // messages queued per websocket before it is evicted
+	wsQueueBytes = 8 << 20          // bytes queued per websocket before it is evicted (a snapshot is up to ~0.5 MB)
+	wsQueueTotal = 24 << 20         // bytes queued for all websockets together: past it, one with a backlog is evicted
+	wsWriteWait  = 5 * time.Second  // one websocket write, including pings
+	wsPongWait   = 60 * time.Second // a browser silent this long is gone
+	wsPingEvery  = 25 * time.Second // must be < wsPongWait
+	wsMaxRequest = 4 << 10          // one browser -> server websocket message
+	wsMaxTopics  = 64               // subscriptions per websocket (ports and experiments)
+	wsHandshake  = 5 * time.Second  // websocket upgrade
+	wsMaxMessage = 300              // bytes of an error message sent over the websocket (it may quote the request)
 )
 
 // Monitor is what the server needs of the poll loop (internal/monitor).
