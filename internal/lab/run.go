@@ -36,7 +36,6 @@ type run struct {
 	ctx      context.Context // done on Stop
 	cancel   context.CancelFunc
 	stopped  atomic.Bool
-	saved    atomic.Bool   // written to the Archive
 	skip     chan struct{} // closed by skipObserve
 	skipOnce sync.Once
 	done     chan struct{} // closed by the Manager once the run ended and its slot is free
@@ -67,6 +66,8 @@ type run struct {
 	reqLog   *ring.Ring[wire.RequestLine]
 	logTotal int
 	scratch  []wire.RequestLine
+
+	saved atomic.Bool // written to the Archive (Manager.save)
 }
 
 // setup listens, builds both sides and takes the kernel hold. On error
