@@ -57,7 +57,8 @@ go-test: ## Go tests with -race (after vet, gofmt and a go.mod/go.sum tidiness c
 FUZZTIME ?= 10s
 # package:target for every fuzz test
 FUZZ_TARGETS := ./internal/sockstat:FuzzParseDump ./server:FuzzAddPortBody ./server:FuzzWebsocketRequest \
-	./internal/experiment:FuzzSet ./internal/experiment:FuzzParseSpec ./internal/verdict:FuzzAnalyze
+	./internal/experiment:FuzzSet ./internal/experiment:FuzzParseSpec ./internal/verdict:FuzzAnalyze \
+	./internal/runstore:FuzzDecode
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s; FUZZTIME=60s for a real run)
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \

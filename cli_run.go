@@ -65,6 +65,7 @@ type runOptions struct {
 	json     bool
 	interval time.Duration
 	sampler  string
+	out      string // -o: the run file to write ("" for none)
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
@@ -76,8 +77,9 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, error) {
 	fs.BoolVar(&o.json, "json", false, "print the full result as JSON")
 	fs.DurationVar(&o.interval, "interval", runDefaultInterval, "kernel poll interval during the run (min 50ms)")
 	fs.StringVar(&o.sampler, "sampler", "auto", "socket source: auto, netlink or gopsutil")
+	fs.StringVar(&o.out, "o", "", "also write the run to `FILE` (the run file the dashboard downloads; read it with connlab show FILE)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: connlab run PRESET [-set key=value ...] [-json]\n\nPresets: %s\nSpec keys: %s\n\nFlags:\n",
+		fmt.Fprintf(stderr, "Usage: connlab run PRESET [-set key=value ...] [-json] [-o FILE]\n\nPresets: %s\nSpec keys: %s\n\nFlags:\n",
 			strings.Join(experiment.PresetNames(), ", "), strings.Join(experiment.Keys(), ", "))
 		fs.PrintDefaults()
 	}
@@ -161,6 +163,11 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	} else if err := lab.WriteText(stdout, res); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if o.out != "" { // after the report: a failed write still leaves the verdict on screen
+		if err := writeRunFile(o.out, res); err != nil {
+			return err
+		}
 	}
 	switch res.Status {
 	case wire.ExpCompleted:

@@ -2,7 +2,8 @@
 // runs keep-alive experiments in-process.
 //
 //	connlab [flags]                      serve the dashboard (default 127.0.0.1:9000)
-//	connlab run PRESET [-set k=v] [-json] run one Lab experiment headless
+//	connlab run PRESET [-set k=v] [-json] run one Lab experiment headless (-o FILE: save it)
+//	connlab show FILE [-json]            print a saved run's verdict
 //	connlab presets                      list the Lab presets
 package main
 
@@ -45,6 +46,8 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		switch args[0] {
 		case "run":
 			return runExperiment(ctx, args[1:], stdout, stderr)
+		case "show":
+			return runShow(args[1:], stdout, stderr)
 		case "presets":
 			return runPresets(args[1:], stdout, stderr)
 		}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +25,10 @@ import (
 // process-wide limit such as RLIMIT_NOFILE must not constrain the test).
 const childEnv = "CONNLAB_TEST_CHILD"
 
+// asConnlabEnv, when set, makes this test binary run connlab's main with
+// its arguments.
+const asConnlabEnv = "CONNLAB_TEST_AS_CONNLAB"
+
 // serveChild is set by the files that use it (Linux only).
 var serveChild func() int
 
@@ -30,11 +36,50 @@ func TestMain(m *testing.M) {
 	if serveChild != nil && os.Getenv(childEnv) != "" {
 		os.Exit(serveChild())
 	}
+	// The real connlab, run as this test binary re-executed with its
+	// arguments (restart_test.go): main itself, signals and exit status
+	// included.
+	if os.Getenv(asConnlabEnv) != "" {
+		main()
+		os.Exit(0)
+	}
 	// The seed's programs run as this test binary re-executed (seed_test.go).
 	if role := os.Getenv(seedRoleEnv); role != "" {
 		os.Exit(seedMain(role, os.Args[1:]))
 	}
-	goleak.VerifyTestMain(m)
+	os.Exit(testMain(m))
+}
+
+// testMain runs the tests with no usable default state directory: a test
+// that serves without -state saves no runs and no ports, neither among the
+// user's own nor for the next test to find. The default is under
+// os.UserConfigDir ($XDG_CONFIG_HOME on Linux), made a regular file here,
+// so connlab warns and runs without saving (TestStateFlag checks that).
+// Child processes inherit it.
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "connlab-test-config-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temporary config directory:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	notDir := filepath.Join(dir, "not-a-directory")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "config placeholder:", err)
+		return 1
+	}
+	if err := os.Setenv("XDG_CONFIG_HOME", notDir); err != nil {
+		fmt.Fprintln(os.Stderr, "XDG_CONFIG_HOME:", err)
+		return 1
+	}
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	return code
 }
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.

@@ -89,7 +89,9 @@ type serveOptions struct {
 	token      string // from -token or CONNLAB_TOKEN; "" for none given
 	tokenFrom  string // "-token" or "CONNLAB_TOKEN"
 	allowHosts []string
-	labMB      int // memory budget of the ended Lab runs kept, in MB
+	labMB      int    // memory budget of the ended Lab runs kept, in MB
+	state      string // -state: the state directory ("" keeps nothing)
+	stateSet   bool   // -state was given
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -108,9 +110,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&o.events, "transitions", "auto", "where Watch learns opens and closes: auto (kernel eBPF events when privileged, else polls) or polls")
 	fs.BoolVar(&o.open, "open", false, "open the dashboard in the default browser")
 	fs.IntVar(&o.labMB, "lab-memory", defaultLabMB, "MB kept for ended Lab runs, all together (the oldest are forgotten first)")
+	fs.StringVar(&o.state, "state", defaultStateDir(), `directory keeping saved Lab runs (runs/, the newest 100 and 256 MB) and the ports watched from the page (ports.json); "" keeps nothing`)
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage:\n  connlab [flags]\n  connlab run PRESET [-set key=value ...] [-json]\n  connlab presets\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage:\n  connlab [flags]\n  connlab run PRESET [-set key=value ...] [-json] [-o FILE]\n  connlab show FILE [-json]\n  connlab presets\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -120,8 +123,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, &usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return o, &usageError{fmt.Sprintf("unexpected argument %s (commands: run, presets; see -h)", quoteArg(fs.Arg(0)))}
+		return o, &usageError{fmt.Sprintf("unexpected argument %s (commands: run, show, presets; see -h)", quoteArg(fs.Arg(0)))}
 	}
+	fs.Visit(func(f *flag.Flag) { o.stateSet = o.stateSet || f.Name == "state" })
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return o, &usageError{fmt.Sprintf("-addr %s: want host:port, e.g. 127.0.0.1:9000", quoteArg(o.addr))}
 	}
@@ -238,12 +242,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	st, err := openState(o, log)
+	if err != nil {
+		return err
+	}
 	info := sysinfo.Read()
 	polls := metrics.NewPolls()
 	cfg := app.Config{
 		Log: log, Sampler: o.sampler, Interval: o.interval, History: o.history, OwnersEvery: ownersEvery,
 		PortRange: info.EphemeralPorts, OnPoll: polls.Observe,
-		Lab: lab.ManagerOptions{FinishedBytes: o.labMB << 20}, ShutdownTimeout: shutdownTimeout,
+		Lab: lab.ManagerOptions{FinishedBytes: o.labMB << 20, Version: version}, ShutdownTimeout: shutdownTimeout,
+	}
+	if st != nil {
+		cfg.Lab.Archive = st.runs // only when set: a nil *Store is not a nil interface
 	}
 	events, eventsNote := (*kernelEvents)(nil), "polls chosen with -transitions polls"
 	if o.events == "auto" {
@@ -256,11 +267,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range o.watch {
-		if err := a.Monitor.Add(p); err != nil {
-			a.Close()
-			return fmt.Errorf("watch port %d: %w", p, err)
-		}
+	if err := watchPorts(a.Monitor, st, o.watch, log); err != nil {
+		a.Close()
+		return err
 	}
 
 	met, err := metrics.New(metrics.Config{Ports: a.Monitor, Viewers: a.Hub, Lab: a.Lab, Polls: polls, Version: version, Log: log})
@@ -278,7 +287,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sys
 	}
 	handler := server.New(server.Config{
-		Addr: addr, Assets: webAssets(), Monitor: a.Monitor, Hub: a.Hub, Experiments: a.Lab,
+		Addr: addr, Assets: webAssets(), Monitor: apiMonitor(a.Monitor, st, log), Hub: a.Hub, Experiments: a.Lab,
 		Metrics: met.Handler(), System: system, Version: version, Log: log,
 		Token: acc.token, AllowHosts: o.allowHosts, MaxWebsockets: wsCap,
 	})

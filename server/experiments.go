@@ -24,6 +24,8 @@ type Experiments interface {
 	// Wait blocks until the experiment has ended and freed its slot.
 	Wait(ctx context.Context, id string) (*wire.ExperimentResult, error)
 	Subscribe(id string, fn func(snapshot []byte)) error
+	// File is an ended experiment's run file (lab.ErrRunning before it ends).
+	File(id string) (*wire.RunFile, error)
 }
 
 func (s *Server) listPresets(w http.ResponseWriter, _ *http.Request) {
@@ -84,6 +86,42 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// maxFileNamePart bounds the preset and the id in a download's file name.
+const maxFileNamePart = 64
+
+// experimentFile serves an ended run's file (wire.RunFile) as a download:
+// connlab-<preset>-<id>.json. A running experiment gets 409.
+func (s *Server) experimentFile(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	f, err := s.cfg.Experiments.File(id)
+	if err != nil {
+		writeErr(w, experimentError(err, id))
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+runFileName(f)+`"`)
+	writeJSON(w, http.StatusOK, f)
+}
+
+// runFileName is connlab-<preset>-<id>.json with only [A-Za-z0-9_-] from
+// the preset and the id (they come from a file that may have been edited).
+func runFileName(f *wire.RunFile) string {
+	preset := fileSafe(f.Result.Preset)
+	if preset == "" {
+		preset = "custom"
+	}
+	return "connlab-" + preset + "-" + fileSafe(f.Result.ID) + ".json"
+}
+
+func fileSafe(s string) string {
+	b := make([]byte, 0, min(len(s), maxFileNamePart))
+	for i := 0; i < len(s) && len(b) < maxFileNamePart; i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
 // stopExperiment stops a run and answers once its slot is free, so a POST
 // right after the answer cannot find the Lab full: 204. A run that takes
 // longer than stopWait to wind down gets 202 {"id","status":"stopping"}.
@@ -132,6 +170,9 @@ func experimentError(err error, id string) error {
 	case errors.Is(err, lab.ErrBusy):
 		return &fieldError{status: http.StatusTooManyRequests, code: "too_many_experiments",
 			message: err.Error() + "; stop one first"}
+	case errors.Is(err, lab.ErrRunning):
+		return &fieldError{status: http.StatusConflict, code: "running", field: "id",
+			message: "experiment " + quote(id) + " is still running: its file exists once it has ended"}
 	case errors.Is(err, lab.ErrClosed):
 		return &fieldError{status: http.StatusServiceUnavailable, code: "shutting_down", message: "connlab is shutting down"}
 	}

@@ -42,8 +42,15 @@ var testAssets = fstest.MapFS{
 
 func newEnv(t testing.TB, mutate ...func(*server.Config)) *env {
 	t.Helper()
+	return newEnvApp(t, app.Config{}, mutate...)
+}
+
+// newEnvApp is newEnv with app options (its Log and Interval are set here).
+func newEnvApp(t testing.TB, acfg app.Config, mutate ...func(*server.Config)) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(app.Config{Log: log, Interval: testPollInterval})
+	acfg.Log, acfg.Interval = log, testPollInterval
+	a, err := app.New(acfg)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}

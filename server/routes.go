@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/experiments", s.startExperiment)
 			r.Get("/experiments", s.listExperiments)
 			r.Get("/experiments/{id}", s.getExperiment)
+			r.Get("/experiments/{id}/file", s.experimentFile)
 			r.Delete("/experiments/{id}", s.stopExperiment)
 			r.Post("/experiments/{id}/skip-observe", s.skipObserve)
 		}

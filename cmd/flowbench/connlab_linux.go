@@ -58,7 +58,7 @@ var listeningRE = regexp.MustCompile(`connlab listening on (http://127\.0\.0\.1:
 // come from the source asked for, and subscribes a websocket when ws.
 func startInstance(ctx context.Context, bin, events string, ws bool, port uint16) (*instance, error) {
 	i := &instance{events: events, ws: ws, out: newTailBuffer(listeningRE), exited: make(chan struct{})}
-	i.cmd = exec.Command(bin, "-addr", "127.0.0.1:0", "-watch", strconv.Itoa(int(port)), "-transitions", events)
+	i.cmd = exec.Command(bin, "-addr", "127.0.0.1:0", "-state", "", "-watch", strconv.Itoa(int(port)), "-transitions", events)
 	i.cmd.Stdout, i.cmd.Stderr = i.out, i.out
 	// Should this program die without stopping it, connlab goes too.
 	i.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -70,7 +70,7 @@ func buildConnlab(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startChild starts bin with args plus -addr 127.0.0.1:0 and waits until it
+// startChild starts bin with args plus -addr 127.0.0.1:0 and -state in dir, and waits until it
 // prints the URL it serves.
 func startChild(ctx context.Context, bin, dir string, args ...string) (*child, error) {
 	logPath := filepath.Join(dir, fmt.Sprintf("connlab-%d.log", time.Now().UnixNano()))
@@ -78,7 +78,8 @@ func startChild(ctx context.Context, bin, dir string, args ...string) (*child, e
 	if err != nil {
 		return nil, fmt.Errorf("start connlab: %w", err)
 	}
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	// Its state (saved Lab runs, watched ports) stays in dir, away from the user's.
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-state", filepath.Join(dir, "state")}, args...)...)
 	cmd.Stderr = logf
 	setProcAttr(cmd)
 	stdout, err := cmd.StdoutPipe()

@@ -23,7 +23,14 @@
 // poll observer: a timeline ring of monitor.Tally rows, and peaks),
 // publish.go (measures, batched updates, snapshots), result.go (result,
 // freeze, summary), evidence.go (measures to verdict.Evidence), text.go
-// (the `connlab run` report), limits.go.
+// (the `connlab run` report), archive.go (saved runs: the Archive, run
+// files), limits.go.
+//
+// Saved runs. With ManagerOptions.Archive set, each run is saved once it is
+// final, from its own goroutine, before it is marked done: Wait, and Close
+// for the runs it stops, return once the file is written. List, Get, File,
+// Wait, Stop and Subscribe serve the saved runs the Manager no longer holds
+// (after a restart, or once forgotten from memory) as ended runs.
 //
 // Locks. A run's pubMu comes first: publishing, snapshots and results hold
 // it while they read the measures and hand the encoded message to the hub.

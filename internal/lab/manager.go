@@ -39,6 +39,12 @@ type ManagerOptions struct {
 	// BatchInterval is how often a running experiment publishes an update:
 	// batchInterval when zero.
 	BatchInterval time.Duration
+	// Archive, when not nil, saves every run once it has ended (completed,
+	// stopped or failed), and List, Get, File, Wait and Subscribe serve
+	// the saved runs the Manager no longer holds.
+	Archive Archive
+	// Version is the connlab version written in run files.
+	Version string
 }
 
 // Manager runs experiments, at most MaxRunning at once, and remembers the
@@ -111,7 +117,12 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 		m.mu.Unlock()
 	}
 
+	m.mu.Lock()
 	id := newID()
+	for m.idTakenLocked(id) {
+		id = newID()
+	}
+	m.mu.Unlock()
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &run{
 		id:       id,
@@ -152,6 +163,9 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 		defer m.wg.Done()
 		r.execute()
 		size := r.freeze()
+		// Saved before the run is marked done: once Wait returns (and once
+		// Close returns, for a run stopped by it) its file is written.
+		m.save(r)
 		if idle := m.ended(r, size); idle {
 			// The Lab is idle: give back to the OS what its runs used. The
 			// GC would keep it as headroom (36 runs of 1000 workers left
@@ -234,7 +248,8 @@ func (m *Manager) get(id string) (*run, bool) {
 	return r, ok
 }
 
-// List summarizes the known experiments, oldest first.
+// List summarizes the experiments in memory and the saved ones, newest
+// first (by start).
 func (m *Manager) List() []Summary {
 	m.mu.Lock()
 	runs := make([]*run, 0, len(m.order))
@@ -246,24 +261,28 @@ func (m *Manager) List() []Summary {
 	for i, r := range runs {
 		out[i] = r.summary()
 	}
-	return out
+	return m.mergeSaved(out)
 }
 
 // Get returns an experiment's status and result so far.
 func (m *Manager) Get(id string) (*Result, bool) {
 	r, ok := m.get(id)
 	if !ok {
+		if f, ok := m.loadSaved(id); ok {
+			return &f.Result, true
+		}
 		return nil, false
 	}
 	return r.result(), true
 }
 
 // Stop ends an experiment early (its status becomes stopped); stopping an
-// ended experiment does nothing. It does not wait: see Wait.
+// ended experiment (a saved one too) does nothing. It does not wait: see
+// Wait.
 func (m *Manager) Stop(id string) error {
 	r, ok := m.get(id)
 	if !ok {
-		return ErrNotFound
+		return m.savedOrNotFound(id)
 	}
 	r.stop()
 	return nil
@@ -275,7 +294,7 @@ func (m *Manager) Stop(id string) error {
 func (m *Manager) SkipObserve(id string) error {
 	r, ok := m.get(id)
 	if !ok {
-		return ErrNotFound
+		return m.savedOrNotFound(id)
 	}
 	r.skipObserve()
 	return nil
@@ -286,6 +305,9 @@ func (m *Manager) SkipObserve(id string) error {
 func (m *Manager) Wait(ctx context.Context, id string) (*Result, error) {
 	r, ok := m.get(id)
 	if !ok {
+		if f, ok := m.loadSaved(id); ok {
+			return &f.Result, nil
+		}
 		return nil, ErrNotFound
 	}
 	select {
@@ -303,7 +325,16 @@ func (m *Manager) Wait(ctx context.Context, id string) (*Result, error) {
 func (m *Manager) Subscribe(id string, fn func(snapshot []byte)) error {
 	r, ok := m.get(id)
 	if !ok {
-		return ErrNotFound
+		f, ok := m.loadSaved(id)
+		if !ok {
+			return ErrNotFound
+		}
+		b, err := savedSnapshot(f)
+		if err != nil {
+			return err
+		}
+		fn(b)
+		return nil
 	}
 	if err := r.snapshot(fn); err != nil {
 		return fmt.Errorf("snapshot of experiment %s: %w", id, err)
@@ -311,7 +342,15 @@ func (m *Manager) Subscribe(id string, fn func(snapshot []byte)) error {
 	return nil
 }
 
-// Close stops every experiment and waits for them to end. Start fails
+// savedOrNotFound: nil for a saved run (it has ended), else ErrNotFound.
+func (m *Manager) savedOrNotFound(id string) error {
+	if m.opts.Archive != nil && m.opts.Archive.Has(id) {
+		return nil
+	}
+	return ErrNotFound
+}
+
+// Close stops every experiment and waits for them to end (and be saved). Start fails
 // with ErrClosed afterwards.
 func (m *Manager) Close() {
 	m.mu.Lock()

@@ -78,11 +78,9 @@ func (r *run) summary() Summary {
 	r.pubMu.Lock()
 	defer r.pubMu.Unlock()
 	if f := r.final; f != nil {
-		return Summary{
-			ID: f.ID, Preset: f.Preset, Port: f.Port, Status: f.Status, Error: f.Error,
-			StartedAt: f.StartedAt, StartedAtMs: f.StartedAtMs, Progress: f.Progress,
-			Requests: f.Requests.Total, Errors: f.Requests.Errors, Connections: f.Connections.Opened,
-		}
+		s := f.Summary()
+		s.Saved = r.saved.Load()
+		return s
 	}
 	m := r.measure()
 	return Summary{

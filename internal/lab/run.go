@@ -66,6 +66,8 @@ type run struct {
 	reqLog   *ring.Ring[wire.RequestLine]
 	logTotal int
 	scratch  []wire.RequestLine
+
+	saved atomic.Bool // written to the Archive (Manager.save)
 }
 
 // setup listens, builds both sides and takes the kernel hold. On error

@@ -75,7 +75,7 @@ func newCollector(cfg Config) *collector {
 		viewers: d("connlab_websocket_viewers",
 			"Live websocket sessions (dashboard viewers).", nil, nil),
 		labRuns: d("connlab_lab_runs",
-			"Lab runs connlab keeps, by status (ended runs are forgotten oldest first past -lab-memory).",
+			"Lab runs connlab keeps, by status: in memory (up to -lab-memory) and saved in the state directory (the newest 100), the oldest forgotten first.",
 			[]string{"status"}, nil),
 	}
 }

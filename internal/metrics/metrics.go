@@ -27,7 +27,7 @@
 //	connlab_sampler_poll_duration_seconds                histogram time one kernel sample of every watched port took
 //	connlab_sampler_errors_total                         counter  samples that failed
 //	connlab_websocket_viewers                            gauge    live websocket sessions (dashboard viewers)
-//	connlab_lab_runs{status}                             gauge    Lab runs kept, by status (running, completed, stopped, failed)
+//	connlab_lab_runs{status}                             gauge    Lab runs kept (in memory and saved), by status (running, completed, stopped, failed)
 //	connlab_build_info{version,goversion}                gauge    always 1
 //	go_*, process_*                                      the standard Go runtime and process collectors
 //

@@ -541,6 +541,9 @@ func TestHold(t *testing.T) {
 	if len(p.Ports) != 2 || p.Ports[0].Port != 8081 || p.Ports[0].Experiment != "exp-1" || p.Ports[1].Experiment != "" {
 		t.Fatalf("ports with a hold: %+v", p)
 	}
+	if up := f.m.UserPorts(); len(up) != 1 || up[0] != 9090 {
+		t.Fatalf("UserPorts with a hold = %v, want [9090] (held ports are not the user's)", up)
+	}
 	if err := f.m.Remove(8081); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "exp-1") {
 		t.Fatalf("Remove(held) = %v", err)
 	}
@@ -592,6 +595,9 @@ func TestHold(t *testing.T) {
 	release()
 	if _, err := f.m.Status(7000); err != nil {
 		t.Fatalf("port added during a hold dropped with it: %v", err)
+	}
+	if up := f.m.UserPorts(); len(up) != 1 || up[0] != 7000 {
+		t.Fatalf("UserPorts = %v, want [7000]", up)
 	}
 
 	// Two holds on one port: watched until both end.

@@ -114,6 +114,21 @@ func (m *Monitor) release(p *port, h *hold) {
 	m.publishPorts()
 }
 
+// UserPorts lists the ports added with Add (not those only a Lab
+// experiment holds), sorted by number.
+func (m *Monitor) UserPorts() []uint16 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []uint16
+	for n, p := range m.ports {
+		if p.user {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Ports lists the watched ports, sorted by number, with their counts at
 // the last poll.
 func (m *Monitor) Ports() []wire.PortStatus {

@@ -91,6 +91,9 @@ type ExpSummary struct {
 	Requests    int         `json:"requests"`
 	Errors      int         `json:"errors"`
 	Connections int         `json:"connections"`
+	// Saved is set when the run is in the state directory: it is listed,
+	// and its result served, after a restart too.
+	Saved bool `json:"saved,omitempty"`
 }
 
 // ExpMeasures is every measure of an experiment at one moment: what the

@@ -52,7 +52,7 @@ var goldens = map[string]any{
 		Transitions: "polls", TransitionsNote: "needs root, or CAP_BPF and CAP_PERFMON: kernel TCP events unavailable"},
 	"hello": Hello{Type: TypeHello, Source: "netlink", Version: "v1.0.0", Go: "go1.26.8", IntervalMs: 250},
 	"exp_summary": ExpSummary{ID: "3f9a", Preset: "keepalive-default", Port: 40001, Status: ExpCompleted,
-		StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000, Requests: 20, Connections: 1,
+		StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000, Requests: 20, Connections: 1, Saved: true,
 		Progress: ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 20, RequestsTarget: 20, ObserveMs: 2000}},
 	"exp_result": ExperimentResult{ID: "3f9a", Preset: "client-disable-keepalive", Go: "go1.26.8", Port: 40001, Status: ExpCompleted,
 		Spec: []byte(`{"preset":"client-disable-keepalive","requests":2}`), StartedAt: "2026-11-21T13:00:00Z", StartedAtMs: 1795352400000,

@@ -1,5 +1,7 @@
 package wire
 
+import "time"
+
 // Saved and exported runs. One finished Lab run is one JSON file: the state
 // directory keeps the recent ones, the page downloads and replays them, and
 // `connlab run -o FILE` / `connlab show FILE` write and read the same shape.
@@ -23,4 +25,19 @@ type RunFile struct {
 	SavedAt string           `json:"savedAt"`
 	Connlab string           `json:"connlab"`
 	Result  ExperimentResult `json:"result"`
+}
+
+// NewRunFile wraps a finished run's result as a RunFile written at at by
+// connlab version connlab.
+func NewRunFile(res ExperimentResult, connlab string, at time.Time) RunFile {
+	return RunFile{Format: RunFileFormat, Version: RunFileVersion, SavedAt: at.UTC().Format(time.RFC3339), Connlab: connlab, Result: res}
+}
+
+// Summary is the run's element of GET /api/experiments.
+func (r *ExperimentResult) Summary() ExpSummary {
+	return ExpSummary{
+		ID: r.ID, Preset: r.Preset, Port: r.Port, Status: r.Status, Error: r.Error,
+		StartedAt: r.StartedAt, StartedAtMs: r.StartedAtMs, Progress: r.Progress,
+		Requests: r.Requests.Total, Errors: r.Requests.Errors, Connections: r.Connections.Opened,
+	}
 }

@@ -597,6 +597,8 @@ export interface ExpSummary {
   requests: number;
   errors: number;
   connections: number;
+  /** Set when the run is in the state directory: listed and served after a restart too. */
+  saved?: boolean;
 }
 
 /** Sent once per experiment subscribe: the whole result at seq. */
