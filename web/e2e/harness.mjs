@@ -80,7 +80,10 @@ export function connlabBinary() {
  * @returns {Promise<Connlab>}
  */
 export async function startConnlab(bin, args = ['-addr', '127.0.0.1:0']) {
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // No state directory unless a test asks for one: runs and ports must not
+  // carry over from one test to the next, nor land in the user's config.
+  const stateArgs = args.includes('-state') ? [] : ['-state', ''];
+  const proc = spawn(bin, [...args, ...stateArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.setEncoding('utf8');
   proc.stderr?.setEncoding('utf8');
