@@ -129,6 +129,8 @@ export class LabStore {
       this.#link.on((m) => this.#onMessage(m)),
       this.#link.onReconnect(() => {
         for (const r of [this.runs.a, this.runs.b]) if (r && !r.frozen) r.reset();
+        // Maybe a restarted connlab: what it lists (saved runs among them) may have changed.
+        void this.refreshOthers();
       }),
     );
     try {

@@ -69,6 +69,8 @@ describe('run files', () => {
       ['no id', (o) => ((o.result as Record<string, unknown>).id = ''), /no id/],
       ['bad status', (o) => ((o.result as Record<string, unknown>).status = 'exploded'), /unknown status "exploded"/],
       ['no progress', (o) => delete (o.result as Record<string, unknown>).progress, /no progress/],
+      ['no elapsed', (o) => delete ((o.result as Record<string, unknown>).progress as Record<string, unknown>).elapsedMs, /no progress\.elapsedMs/],
+      ['no opened', (o) => (((o.result as Record<string, unknown>).connections as Record<string, unknown>).opened = '3'), /no connections\.opened/],
       ['no kernel', (o) => delete (o.result as Record<string, unknown>).kernel, /no kernel/],
       ['lanes not a list', (o) => ((o.result as Record<string, unknown>).lanes = {}), /lanes is not a list/],
       ['bad lane', (o) => ((o.result as Record<string, unknown>).lanes = [{ id: 'x' }]), /lane without id/],
@@ -93,5 +95,47 @@ describe('run files', () => {
     const r = readRunFile(JSON.stringify(o));
     expect(r.ok).toBe(true);
     if (r.ok) expect([r.file.result.lanes, r.file.result.log, r.file.result.findings]).toEqual([[], [], []]);
+  });
+
+  it('never throws on mangled files: each is read or refused with a reason (seeded fuzz)', () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const values: unknown[] = [null, 0, -1, 1e308, '', 'x', [], {}, [1, 'a'], { id: 1 }, true];
+    const base = JSON.parse(golden);
+    const paths: string[][] = [];
+    const walk = (v: unknown, p: string[]) => {
+      paths.push(p);
+      if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) walk(c, [...p, k]);
+    };
+    walk(base, []);
+    let ok = 0;
+    for (let n = 0; n < 3000; n++) {
+      const o = JSON.parse(golden);
+      for (let m = 0; m <= rand(3); m++) {
+        const p = paths[rand(paths.length)];
+        if (p.length === 0) continue;
+        let parent = o;
+        for (const k of p.slice(0, -1)) parent = parent?.[k];
+        if (!parent || typeof parent !== 'object') continue;
+        if (rand(3) === 0) delete parent[p[p.length - 1]];
+        else parent[p[p.length - 1]] = values[rand(values.length)];
+      }
+      let text = JSON.stringify(o);
+      if (rand(10) === 0) text = text.slice(0, rand(text.length));
+      const r = readRunFile(text);
+      if (r.ok) {
+        ok++;
+        // What is accepted has every part the Lab draws.
+        expect(Array.isArray(r.file.result.lanes) && Array.isArray(r.file.result.log) && Array.isArray(r.file.result.findings)).toBe(true);
+        expect(r.file.result.timeline.t.length).toBe(Object.values(r.file.result.timeline.server)[0]?.length ?? r.file.result.timeline.t.length);
+      } else {
+        expect(r.error.length).toBeGreaterThan(10);
+      }
+    }
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThan(3000);
   });
 });

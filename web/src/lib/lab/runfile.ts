@@ -15,6 +15,14 @@ export const RUN_FILE_VERSION = 1;
 export const RUN_FILE_MAX_BYTES = 32 << 20;
 
 const STATUSES: readonly ExpStatus[] = ['running', 'completed', 'stopped', 'failed'];
+/** The progress figures the progress panel draws. */
+const PROGRESS_NUMBERS = ['elapsedMs', 'workloadMs', 'requestsDone', 'requestsTarget', 'durationMs', 'observeMs'] as const;
+/** The figures the Lab's panels read of each part (the rest may be absent: shown as 0). */
+const NUMBERS: Record<string, readonly string[]> = {
+  requests: ['total', 'ok', 'errors'],
+  connections: ['opened'],
+  latency: ['p50Ms', 'p99Ms'],
+};
 
 /** A run file built from a result, stamped now (RFC3339 UTC, whole seconds). */
 export function runFileOf(result: ExperimentResult, connlab: string, now: Date): RunFile {
@@ -87,8 +95,13 @@ export function shapeProblem(r: unknown): string | null {
   if (!finite(r.port)) return 'no port';
   if (!isObj(r.spec)) return 'no spec';
   const p = r.progress;
-  if (!isObj(p) || typeof p.phase !== 'string' || !finite(p.elapsedMs) || !finite(p.observeMs)) return 'no progress (phase, elapsedMs, observeMs)';
+  if (!isObj(p) || typeof p.phase !== 'string') return 'no progress';
+  for (const k of PROGRESS_NUMBERS) if (!finite(p[k])) return `no progress.${k}`;
   for (const k of ['requests', 'connections', 'kernel', 'latency'] as const) if (!isObj(r[k])) return `no ${k}`;
+  for (const [part, keys] of Object.entries(NUMBERS)) {
+    const o = r[part] as Record<string, unknown>;
+    for (const k of keys) if (!finite(o[k])) return `no ${part}.${k}`;
+  }
   const k = r.kernel as Record<string, unknown>;
   if (!isObj(k.timeWaitPeak) || !finite(k.timeWaitPeak.server) || !finite(k.timeWaitPeak.client)) return 'no kernel.timeWaitPeak';
   for (const a of ['findings', 'lanes', 'log'] as const) if (r[a] !== null && r[a] !== undefined && !Array.isArray(r[a])) return `${a} is not a list`;
