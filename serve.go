@@ -279,7 +279,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	system := func() wire.System {
-		sys := systemInfo(info, a.Sampler.Source(), o.interval)
+		sys := systemInfo(info, a.Sampler.Source(), o.interval, o.history)
 		sys.Transitions, sys.TransitionsNote = "polls", eventsNote
 		if events != nil {
 			sys.Transitions = "ebpf"
@@ -327,11 +327,11 @@ func connCaps(fileLimit uint64) (httpConns, websockets int) {
 	return max(httpConns, minConnCap), max(websockets, minConnCap)
 }
 
-func systemInfo(info sysinfo.Info, source string, interval time.Duration) wire.System {
+func systemInfo(info sysinfo.Info, source string, interval, history time.Duration) wire.System {
 	return wire.System{
 		Source: source, SourceNote: sockstat.SourceNote(source, runtime.GOOS),
 		OS: info.OS, Arch: info.Arch, Kernel: info.Kernel, Go: runtime.Version(), Version: version,
-		IntervalMs: interval.Milliseconds(), Knobs: info.Knobs, EphemeralPorts: info.EphemeralPorts,
+		IntervalMs: interval.Milliseconds(), HistoryMs: history.Milliseconds(), Knobs: info.Knobs, EphemeralPorts: info.EphemeralPorts,
 		UID: info.UID, OwnersNote: info.OwnersNote,
 	}
 }

@@ -47,7 +47,7 @@ var goldens = map[string]any{
 			Server: map[string][]int32{"LISTEN": {1, 1}, "TIME_WAIT": {0, 0}}, Client: map[string][]int32{"TIME_WAIT": {0, 0}}}},
 	"error_body": ErrorBody{Error: Error{Code: "invalid_port", Message: "port must be from 1 to 65535, got 70000", Field: "port"}},
 	"system": System{Source: "netlink", OS: "linux", Arch: "amd64", Kernel: "6.18.0", Go: "go1.26.8", Version: "v1.0.0",
-		IntervalMs: 250, Knobs: map[string]string{"net.ipv4.tcp_tw_reuse": "2"}, EphemeralPorts: 28232, UID: 1000,
+		IntervalMs: 250, HistoryMs: 900000, Knobs: map[string]string{"net.ipv4.tcp_tw_reuse": "2"}, EphemeralPorts: 28232, UID: 1000,
 		OwnersNote:  "connlab is not root (uid 1000): the process holding another user's socket cannot be named",
 		Transitions: "polls", TransitionsNote: "needs root, or CAP_BPF and CAP_PERFMON: kernel TCP events unavailable"},
 	"hello": Hello{Type: TypeHello, Source: "netlink", Version: "v1.0.0", Go: "go1.26.8", IntervalMs: 250},

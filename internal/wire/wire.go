@@ -171,6 +171,9 @@ type System struct {
 	Go         string `json:"go"`
 	Version    string `json:"version"`
 	IntervalMs int64  `json:"intervalMs"`
+	// HistoryMs is the span of timeline each watched port keeps (-history):
+	// what GET /api/ports/{port}/timeline and a snapshot hold at most.
+	HistoryMs int64 `json:"historyMs"`
 	// Knobs maps a sysctl name (e.g. "net.ipv4.tcp_tw_reuse") to its value,
 	// as read from /proc/sys; absent where unreadable.
 	Knobs map[string]string `json:"knobs"`

@@ -171,10 +171,11 @@ describe('Watch view in a real browser', { timeout: 180_000 }, () => {
     assert.equal((await page.getByTestId('sampler-source').innerText()).split(' ')[0], sys.source);
     assert.equal(await page.getByTestId('go-version').innerText(), sys.go);
 
-    // Keyboard: Tab reaches the port input with a visible focus ring.
+    // Keyboard: Tab reaches the port input with a visible focus ring. Tabbing starts after the Add
+    // button clicked above and wraps round the page: every control of the port panel comes first.
     await page.locator('body').focus();
     let focusedInput = false;
-    for (let i = 0; i < 12 && !focusedInput; i++) {
+    for (let i = 0; i < 40 && !focusedInput; i++) {
       await page.keyboard.press('Tab');
       focusedInput = await page.evaluate(() => document.activeElement?.id === 'port-input');
     }

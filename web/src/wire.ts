@@ -249,6 +249,8 @@ export interface System {
   go: string;
   version: string;
   intervalMs: number;
+  /** Span of timeline each watched port keeps (-history), ms. */
+  historyMs: number;
   /** sysctl name -> value as read from /proc/sys; absent where unreadable. */
   knobs: Record<string, string> | null;
   /** Size of ip_local_port_range (0 when unknown). */

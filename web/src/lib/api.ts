@@ -1,8 +1,8 @@
 // HTTP API client (same origin). Errors come back as ApiError carrying the
 // server's {"error":{"code","message","field"}}.
 
-import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, FlowConns, PortStatus, PortVerdict, PresetInfo, Socket, SpecJSON, SpecSchema, System, WireError } from '../wire';
-import { normConns, normCounts, normFlow, normResult, normVerdict } from './messages';
+import type { ErrorBody, ExpCreated, ExperimentResult, ExpSummary, FlowConns, PortStatus, PortVerdict, PresetInfo, Socket, SpecJSON, SpecSchema, System, Timeline, WireError } from '../wire';
+import { normConns, normCounts, normFlow, normResult, normTimeline, normVerdict } from './messages';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -79,6 +79,11 @@ export class Api {
     return (await call<Socket[] | null>(this.#f, 'GET', `/api/ports/${port}/sockets`)) ?? [];
   }
 
+  /** A watched port's timeline rows after seq `since` (0: the whole kept history). */
+  async timeline(port: number, since = 0): Promise<Timeline> {
+    return normTimeline(await call<unknown>(this.#f, 'GET', `/api/ports/${port}/timeline?since=${since}`), port);
+  }
+
   /** The live Watch verdict of a port, the answer first. */
   async verdict(port: number): Promise<PortVerdict> {
     return normVerdict(await call<unknown>(this.#f, 'GET', `/api/ports/${port}/verdict`), port);
@@ -120,5 +125,11 @@ export class Api {
 
   stopExperiment(id: string): Promise<void> {
     return call<void>(this.#f, 'DELETE', `/api/experiments/${encodeURIComponent(id)}`);
+  }
+
+  /** Ends a run's observe phase now (or skips it, during the workload). */
+  skipObserve(id: string): Promise<void> {
+    // An empty JSON body: writes must be application/json (server/ports.go, jsonOnlyForWrites).
+    return call<void>(this.#f, 'POST', `/api/experiments/${encodeURIComponent(id)}/skip-observe`, {});
   }
 }

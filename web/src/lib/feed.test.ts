@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, Tick } from '../wire';
-import { PortFeed } from './feed';
+import { DEFAULT_HISTORY_MS, KEEP_ROWS_MAX, keptRows, PortFeed } from './feed';
 
 function snapshot(seq: number, at: number, extra: Partial<Snapshot> = {}): Snapshot {
   return {
@@ -91,8 +91,22 @@ describe('PortFeed', () => {
     expect(f.onTick(tick(6, 5250), 5250).changed).toBe(false);
   });
 
-  it('sizes the chart window from the poll interval', () => {
+  it('keeps the server’s whole history, sized from the poll interval, within bounds', () => {
     expect(new PortFeed(1, 250, 180_000).server.capacity).toBe(721);
     expect(new PortFeed(1, 1000, 180_000).server.capacity).toBe(181);
+    expect(new PortFeed(1, 250, 10_000).server.capacity).toBe(721); // at least the 3-minute window
+    expect(new PortFeed(1, 250).server.capacity).toBe(DEFAULT_HISTORY_MS / 250 + 1); // not known yet: the default
+    expect(new PortFeed(1, 250, 24 * 3600_000).server.capacity).toBe(KEEP_ROWS_MAX);
+    expect(keptRows(15 * 60_000, 250)).toBe(3601);
+  });
+
+  it('learns the server’s history later and keeps every row of its snapshot', () => {
+    const f = new PortFeed(8081, 1000, 180_000);
+    f.keep(600_000);
+    expect(f.server.capacity).toBe(601);
+    expect(f.keptSec).toBe(600);
+    const t = Array.from({ length: 500 }, (_, i) => 1_000_000 + i * 1000);
+    f.onSnapshot({ ...snapshot(500, t[499]), timeline: { port: 8081, seq0: 1, seq: 500, t, server: { LISTEN: t.map(() => 1) }, client: {} } }, 0);
+    expect(f.server.length).toBe(500);
   });
 });

@@ -11,6 +11,16 @@ import { STACK_ORDER } from './states';
 
 /** Default chart window: 3 minutes, enough to see TIME_WAIT (60 s) pile up and drain. */
 export const CHART_WINDOW_MS = 180_000;
+/** Timeline a port keeps on the server unless -history says otherwise (monitor.DefaultHistory). */
+export const DEFAULT_HISTORY_MS = 15 * 60_000;
+/** Most polls the page keeps per side for "whole history" (2 h at 250 ms): a longer -history shows its newest part. */
+export const KEEP_ROWS_MAX = 28_800;
+
+/** Polls to keep for a server that keeps historyMs of timeline (at least the chart window). */
+export function keptRows(historyMs: number, intervalMs: number): number {
+  const ms = Math.max(CHART_WINDOW_MS, historyMs > 0 ? historyMs : DEFAULT_HISTORY_MS);
+  return Math.min(KEEP_ROWS_MAX, Math.ceil(ms / Math.max(intervalMs, 10)) + 1);
+}
 
 export interface FeedUpdate {
   /** The charts, tiles or table changed: redraw at the next frame. */
@@ -31,16 +41,32 @@ export class PortFeed {
   at = 0;
   source = '';
 
+  readonly intervalMs: number;
+
   /**
    * @param port the watched port
-   * @param intervalMs poll interval (sizes the chart window)
-   * @param windowMs chart window
+   * @param intervalMs poll interval (sizes the buffers)
+   * @param historyMs timeline the server keeps (System.historyMs): the
+   *   charts can show all of it; 0 when not known yet (the default is assumed)
    */
-  constructor(port: number, intervalMs: number, windowMs = CHART_WINDOW_MS) {
+  constructor(port: number, intervalMs: number, historyMs = 0) {
     this.port = port;
-    const capacity = Math.ceil(windowMs / Math.max(intervalMs, 10)) + 1;
+    this.intervalMs = intervalMs;
+    const capacity = keptRows(historyMs, intervalMs);
     this.server = new StackedSeries(capacity, STACK_ORDER);
     this.client = new StackedSeries(capacity, STACK_ORDER);
+  }
+
+  /** The server keeps historyMs of timeline (learned after this feed started). */
+  keep(historyMs: number): void {
+    const capacity = keptRows(historyMs, this.intervalMs);
+    this.server.setCapacity(capacity);
+    this.client.setCapacity(capacity);
+  }
+
+  /** Seconds of timeline the charts can show at most. */
+  get keptSec(): number {
+    return ((this.server.capacity - 1) * this.intervalMs) / 1000;
   }
 
   /** The websocket (re)connected or the port was resubscribed: wait for a snapshot. */

@@ -80,4 +80,39 @@ describe('StackedSeries', () => {
     expect(s.length).toBe(0);
     expect(s.presentStates()).toEqual([]);
   });
+
+  it('grows a large capacity as points come, keeping every point up to it', () => {
+    const cap = 5000; // more than the first allocation
+    const s = new StackedSeries(cap, ORDER);
+    for (let i = 1; i <= cap + 10; i++) s.push(i * 1000, { ESTABLISHED: i, TIME_WAIT: 1 });
+    const [x, est, tw] = s.data();
+    expect(s.length).toBe(cap);
+    expect(x[0]).toBe(11);
+    expect(x[cap - 1]).toBe(cap + 10);
+    expect(est[cap - 1]).toBe(cap + 10);
+    expect(tw[0]).toBe(12);
+    expect(s.firstTime).toBe(11);
+    expect(x.buffer.byteLength).toBeLessThanOrEqual(cap * 2 * 8);
+  });
+
+  it('changes its capacity: larger keeps more, smaller drops the oldest', () => {
+    const s = new StackedSeries(3, ORDER);
+    for (let i = 1; i <= 5; i++) s.push(i * 1000, { ESTABLISHED: i });
+    expect([...s.data()[0]]).toEqual([3, 4, 5]);
+    s.setCapacity(6);
+    for (let i = 6; i <= 10; i++) s.push(i * 1000, { ESTABLISHED: i });
+    expect([...s.data()[0]]).toEqual([5, 6, 7, 8, 9, 10]);
+    s.setCapacity(2);
+    expect([...s.data()[0]]).toEqual([9, 10]);
+    s.push(11_000, { ESTABLISHED: 11 });
+    expect([...s.data()[1]]).toEqual([10, 11]);
+  });
+
+  it('lists the states present in a time range', () => {
+    const s = new StackedSeries(10, ORDER);
+    s.push(1000, { TIME_WAIT: 1 });
+    s.push(2000, { ESTABLISHED: 1 });
+    expect(s.presentStates()).toEqual(['ESTABLISHED', 'TIME_WAIT']);
+    expect(s.presentStates(1.5, 3)).toEqual(['ESTABLISHED']);
+  });
 });

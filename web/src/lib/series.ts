@@ -2,19 +2,24 @@
 // columnar in typed arrays and handed to uPlot as zero-copy subarray views
 // (uPlot.AlignedData = [x, y1, y2, ...]).
 //
-// Layout: every column is a Float64Array of 2 x capacity. Points are appended
-// at `end`; when the buffer is full the newest capacity-1 points are copied
-// to the front (copyWithin), so appends are amortised O(1) and the visible
-// window is always one contiguous slice [start, end) — no shift() per tick as
-// in uPlot's stream-data demo, no allocation per tick.
+// Layout: every column is a Float64Array of up to 2 x capacity (a large
+// capacity, such as a port's whole kept history, starts small and doubles as
+// points come). Points are appended at `end`; when the buffer is full the
+// newest capacity-1 points are copied to the front (copyWithin), so appends
+// are amortised O(1) and the visible window is always one contiguous slice
+// [start, end) — no shift() per tick as in uPlot's stream-data demo, no
+// allocation per tick once grown.
 //
 // Columns are stacked: y[i] = sum of the counts of states 0..i in `order`,
 // ready for uPlot bands between consecutive series.
 
 export type Columns = [Float64Array, ...Float64Array[]];
 
+/** Rows allocated at first for a large capacity (the buffers double up to 2 x capacity). */
+const INITIAL_ROWS = 1024;
+
 export class StackedSeries {
-  readonly capacity: number;
+  #capacity: number;
   readonly order: readonly string[];
   #x: Float64Array;
   #y: Float64Array[];
@@ -27,10 +32,23 @@ export class StackedSeries {
    * @param order state names, bottom of the stack first
    */
   constructor(capacity: number, order: readonly string[]) {
-    this.capacity = Math.max(2, Math.floor(capacity));
+    this.#capacity = Math.max(2, Math.floor(capacity));
     this.order = order;
-    this.#x = new Float64Array(this.capacity * 2);
-    this.#y = order.map(() => new Float64Array(this.capacity * 2));
+    const rows = Math.min(this.#capacity, INITIAL_ROWS) * 2;
+    this.#x = new Float64Array(rows);
+    this.#y = order.map(() => new Float64Array(rows));
+  }
+
+  /** Points kept at most. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Changes how many points are kept; a smaller capacity drops the oldest. */
+  setCapacity(capacity: number): void {
+    this.#capacity = Math.max(2, Math.floor(capacity));
+    if (this.length > this.#capacity) this.#start = this.#end - this.#capacity;
+    if (this.#x.length > this.#capacity * 2) this.#realloc(this.#capacity * 2);
   }
 
   get length(): number {
@@ -62,7 +80,10 @@ export class StackedSeries {
   push(tMs: number, counts: Readonly<Record<string, number>>): void {
     const t = tMs / 1000;
     if (this.length && t <= this.#x[this.#end - 1]) return;
-    if (this.#end === this.#x.length) this.#compact();
+    if (this.#end === this.#x.length) {
+      if (this.#x.length < this.#capacity * 2) this.#realloc(Math.min(this.#capacity * 2, this.#x.length * 2));
+      else this.#compact();
+    }
     const i = this.#end;
     this.#x[i] = t;
     let sum = 0;
@@ -71,7 +92,7 @@ export class StackedSeries {
       this.#y[s][i] = sum;
     }
     this.#end++;
-    if (this.#end - this.#start > this.capacity) this.#start++;
+    if (this.#end - this.#start > this.#capacity) this.#start++;
     this.#latest = pickNonZero(counts);
   }
 
@@ -82,7 +103,7 @@ export class StackedSeries {
    */
   load(t: readonly number[], cols: Readonly<Record<string, readonly number[]>>): void {
     this.clear();
-    const from = Math.max(0, t.length - this.capacity);
+    const from = Math.max(0, t.length - this.#capacity);
     const row: Record<string, number> = {};
     for (let r = from; r < t.length; r++) {
       for (const name of this.order) row[name] = cols[name]?.[r] ?? 0;
@@ -95,6 +116,11 @@ export class StackedSeries {
     const s = this.#start;
     const e = this.#end;
     return [this.#x.subarray(s, e), ...this.#y.map((c) => c.subarray(s, e))];
+  }
+
+  /** Time (seconds) of the oldest point kept, or NaN. */
+  get firstTime(): number {
+    return this.length ? this.#x[this.#start] : NaN;
   }
 
   /**
@@ -111,14 +137,15 @@ export class StackedSeries {
     return m;
   }
 
-  /** States with a non-zero count somewhere in the window, in stack order. */
-  presentStates(): string[] {
+  /** States with a non-zero count somewhere in the window (or among the points with x in [from, to]), in stack order. */
+  presentStates(from = -Infinity, to = Infinity): string[] {
     const out: string[] = [];
     for (let s = 0; s < this.order.length; s++) {
       const col = this.#y[s];
       const below = s > 0 ? this.#y[s - 1] : null;
       for (let i = this.#start; i < this.#end; i++) {
-        if (col[i] - (below ? below[i] : 0) > 0) {
+        const x = this.#x[i];
+        if (x >= from && x <= to && col[i] - (below ? below[i] : 0) > 0) {
           out.push(this.order[s]);
           break;
         }
@@ -129,12 +156,26 @@ export class StackedSeries {
 
   #compact(): void {
     const n = this.#end - this.#start;
-    const keep = Math.min(n, this.capacity - 1);
+    const keep = Math.min(n, this.#capacity - 1);
     const from = this.#end - keep;
     this.#x.copyWithin(0, from, this.#end);
     for (const c of this.#y) c.copyWithin(0, from, this.#end);
     this.#start = 0;
     this.#end = keep;
+  }
+
+  /** Moves the points to new buffers of `rows` rows (at least the points held). */
+  #realloc(rows: number): void {
+    const n = this.#end - this.#start;
+    const move = (c: Float64Array) => {
+      const next = new Float64Array(Math.max(rows, n));
+      next.set(c.subarray(this.#start, this.#end));
+      return next;
+    };
+    this.#x = move(this.#x);
+    this.#y = this.#y.map(move);
+    this.#start = 0;
+    this.#end = n;
   }
 }
 

@@ -101,6 +101,7 @@ export class WatchStore {
   async refreshSystem(): Promise<void> {
     try {
       this.system = await this.api.system();
+      this.feed?.keep(this.system.historyMs);
     } catch (err) {
       this.problem = describe(err);
     }
@@ -146,7 +147,7 @@ export class WatchStore {
     if (this.selected !== null) this.#conn.unsubscribe(this.selected);
     this.selected = port;
     this.problem = null;
-    this.feed = port === null ? null : new PortFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
+    this.feed = port === null ? null : new PortFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS, this.system?.historyMs);
     this.flow = port === null ? null : new FlowFeed(port, this.hello?.intervalMs || DEFAULT_INTERVAL_MS);
     if (port !== null) this.#conn.subscribe(port);
     this.#bump();
@@ -161,7 +162,7 @@ export class WatchStore {
         this.#hello = m;
         if (interval === undefined) break; // first hello: start() is loading the rest
         // A reconnect, maybe to a restarted server: reload what may have changed.
-        if (interval !== m.intervalMs && this.feed) this.feed = new PortFeed(this.feed.port, m.intervalMs);
+        if (interval !== m.intervalMs && this.feed) this.feed = new PortFeed(this.feed.port, m.intervalMs, this.system?.historyMs);
         if (interval !== m.intervalMs && this.flow) this.flow = new FlowFeed(this.flow.port, m.intervalMs);
         void this.refreshSystem();
         void this.refreshPorts();

@@ -5,12 +5,14 @@
 // of Svelte's reactivity: `revision`, bumped at most once per animation
 // frame, tells the components to read it again.
 
-import type { ExpSummary, PresetInfo, ServerMessage } from '../../wire';
+import type { ExperimentResult, ExpSummary, PresetInfo, RunFile, ServerMessage } from '../../wire';
 import { Api, ApiError } from '../api';
 import type { Connection } from '../conn';
 import { FrameCoalescer, type FrameCancel, type FrameRequest } from '../frame';
 import { Fields, setField, type FieldValue, type FlatSpec } from './fields';
+import type { RecentSummary } from './recent';
 import { ExpRun } from './run';
+import { readRunFile, RUN_FILE_MAX_BYTES, runFileOf } from './runfile';
 import { decodeLabQuery, encodeLabQuery, withWorkload, type SideSpec } from './specurl';
 
 export type SideId = 'a' | 'b';
@@ -20,6 +22,23 @@ export interface LabLink {
   readonly conn: Pick<Connection, 'subscribeExperiment' | 'unsubscribeExperiment' | 'resyncExperiment'>;
   on(fn: (m: ServerMessage) => void): () => void;
   onReconnect(fn: () => void): () => void;
+  /** The server's hello (its version goes into the run files the page writes). */
+  readonly hello?: { version: string } | null;
+}
+
+/** A run file being replayed: what it holds, and where it came from. */
+export interface Replay {
+  /** The file's name, as picked or dropped. */
+  name: string;
+  file: RunFile;
+}
+
+/** What the page showed before a replay: Back brings it back. */
+interface Shown {
+  a: SideSpec;
+  b: SideSpec | null;
+  runs: Record<SideId, ExpRun | null>;
+  urlProblems: string[];
 }
 
 /** The animation-frame pair (the page's; tests pass their own). */
@@ -55,6 +74,14 @@ export class LabStore {
   revision = $state(0);
   /** Experiments running on the server that this page does not show (another tab, a reload). */
   others = $state.raw<ExpSummary[]>([]);
+  /** Every experiment the server lists (running, finished, saved): the Recent runs list picks the finished ones. */
+  listed = $state.raw<RecentSummary[]>([]);
+  /** The run file shown (nothing running), or null. */
+  replay = $state.raw<Replay | null>(null);
+  /** Why the last file picked or dropped could not be shown (what was on screen stays). */
+  fileProblem = $state<string | null>(null);
+  /** Skip-observe asked and not yet seen in the run's progress. */
+  skipping = $state(false);
 
   readonly api: Api;
   readonly #link: LabLink;
@@ -62,6 +89,8 @@ export class LabStore {
   #off: (() => void)[] = [];
   /** An attached run whose spec the form takes on its snapshot. */
   #adopt: string | null = null;
+  /** What a replay replaced (Back restores it). */
+  #before: Shown | null = null;
 
   constructor(link: LabLink, api = new Api(), frames: Frames = pageFrames()) {
     this.#link = link;
@@ -73,6 +102,16 @@ export class LabStore {
   get running(): boolean {
     void this.revision;
     return (this.runs.a !== null && !this.runs.a.done) || (this.runs.b !== null && !this.runs.b.done);
+  }
+
+  /** A shown run is in its observe phase (Skip observe applies). */
+  get observing(): boolean {
+    void this.revision;
+    return this.#observing().length > 0;
+  }
+
+  #observing(): ExpRun[] {
+    return [this.runs.a, this.runs.b].filter((r): r is ExpRun => r !== null && !r.done && r.facts?.progress.phase === 'observe');
   }
 
   preset(name: string): PresetInfo | undefined {
@@ -89,8 +128,9 @@ export class LabStore {
     this.#off.push(
       this.#link.on((m) => this.#onMessage(m)),
       this.#link.onReconnect(() => {
-        this.runs.a?.reset();
-        this.runs.b?.reset();
+        for (const r of [this.runs.a, this.runs.b]) if (r && !r.frozen) r.reset();
+        // Maybe a restarted connlab: what it lists (saved runs among them) may have changed.
+        void this.refreshOthers();
       }),
     );
     try {
@@ -113,7 +153,9 @@ export class LabStore {
     try {
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a scratch set for one filter, not state
       const mine = new Set([this.runs.a?.id, this.runs.b?.id]);
-      this.others = (await this.api.experiments()).filter((e) => e.status === 'running' && !mine.has(e.id));
+      const list = await this.api.experiments();
+      this.listed = list;
+      this.others = list.filter((e) => e.status === 'running' && !mine.has(e.id));
     } catch {
       // The list is a convenience: the problem line reports real failures.
     }
@@ -121,6 +163,7 @@ export class LabStore {
 
   /** Shows a running experiment (from `others`) as A. */
   attach(id: string): void {
+    this.#endReplay();
     this.#drop('a');
     this.#drop('b');
     this.runs = { a: new ExpRun(id), b: null };
@@ -128,6 +171,144 @@ export class LabStore {
     this.#link.conn.subscribeExperiment(id);
     this.others = this.others.filter((e) => e.id !== id);
     this.#bump();
+  }
+
+  /** Shows a finished run of this connlab (the Recent runs list) in full, as A. */
+  async showFinished(id: string): Promise<void> {
+    if (this.running) return;
+    let res: ExperimentResult;
+    try {
+      res = await this.api.experiment(id);
+    } catch (err) {
+      this.problem = err instanceof ApiError && err.status === 404 ? `Run ${id} is no longer kept by this connlab.` : describe(err);
+      void this.refreshOthers();
+      return;
+    }
+    if (this.running) return; // a run started meanwhile
+    this.#endReplay();
+    this.#drop('a');
+    this.#drop('b');
+    this.problem = null;
+    const run = ExpRun.fromResult(res, false, Date.now());
+    this.runs = { a: run, b: null };
+    this.#adoptSpec(res);
+    // A run still going (listed as finished a moment ago, or started elsewhere) keeps updating.
+    if (!run.done) this.#link.conn.subscribeExperiment(id);
+    this.#bump();
+  }
+
+  /**
+   * Reads a run file (picked or dropped) and shows it as it ran, nothing
+   * running. A file that cannot be read leaves the page as it was and says
+   * why in fileProblem.
+   */
+  async openFile(f: { name: string; size: number; text(): Promise<string> }): Promise<boolean> {
+    if (this.running) {
+      this.fileProblem = `${f.name}: stop the run first; a file is shown in its place.`;
+      return false;
+    }
+    if (f.size > RUN_FILE_MAX_BYTES) {
+      const r = readRunFile('', f.size);
+      this.fileProblem = `${f.name}: ${r.ok ? '' : r.error}`;
+      return false;
+    }
+    let text: string;
+    try {
+      text = await f.text();
+    } catch (err) {
+      this.fileProblem = `${f.name}: could not read the file (${describe(err)}).`;
+      return false;
+    }
+    const r = readRunFile(text, f.size);
+    if (!r.ok) {
+      this.fileProblem = `${f.name}: ${r.error}`;
+      return false;
+    }
+    if (this.running) return false;
+    this.fileProblem = null;
+    this.showReplay({ name: f.name, file: r.file });
+    return true;
+  }
+
+  /** Shows a run file's result as A, frozen; Back (endReplay) restores what was shown. */
+  showReplay(replay: Replay): void {
+    if (!this.replay) this.#before = { a: this.a, b: this.b, runs: this.runs, urlProblems: this.urlProblems };
+    for (const s of ['a', 'b'] as const) {
+      const r = this.runs[s];
+      // Leave a live run's topic; its ExpRun is kept for Back (it re-subscribes).
+      if (r && !r.frozen && !r.done) this.#link.conn.unsubscribeExperiment(r.id);
+    }
+    this.replay = replay;
+    this.problem = null;
+    this.runs = { a: ExpRun.fromResult(replay.file.result, true, Date.now()), b: null };
+    this.#adoptSpec(replay.file.result);
+    this.urlProblems = [];
+    this.#bump();
+  }
+
+  /** Leaves the replay: what was shown before it comes back. */
+  endReplay(): void {
+    this.#endReplay();
+    this.#bump();
+  }
+
+  #endReplay(): void {
+    if (!this.replay) return;
+    this.replay = null;
+    const b = this.#before;
+    this.#before = null;
+    if (!b) {
+      this.runs = { a: null, b: null };
+      return;
+    }
+    this.a = b.a;
+    this.b = b.b;
+    this.runs = b.runs;
+    this.urlProblems = b.urlProblems;
+    for (const r of [b.runs.a, b.runs.b]) {
+      if (r && !r.done) {
+        // It went on meanwhile: a fresh snapshot catches up.
+        r.reset();
+        this.#link.conn.subscribeExperiment(r.id);
+      }
+    }
+  }
+
+  /** The form takes on a shown result's spec, so the URL and Run reproduce it. */
+  #adoptSpec(res: ExperimentResult): void {
+    if (!this.preset(res.preset) || !this.fields) return;
+    try {
+      this.a = { preset: res.preset, values: this.fields.flatten(res.spec) };
+      this.b = null;
+      this.errors = { a: {}, b: {} };
+    } catch {
+      // A spec this page cannot flatten (a newer connlab's): the form keeps its own.
+    }
+  }
+
+  /**
+   * A side's run as a run file: a replay's own result, else the server's
+   * whole result (GET /api/experiments/{id}), which the page's bounded
+   * buffers may not hold in full.
+   */
+  async runFile(side: SideId): Promise<RunFile> {
+    const run = this.runs[side];
+    if (!run) throw new Error('no run to download');
+    const version = this.#link.hello?.version ?? '';
+    const result = run.frozen && this.replay ? this.replay.file.result : await this.api.experiment(run.id);
+    return runFileOf(result, version, now());
+  }
+
+  /** Ends the observe phase of the shown runs now (POST …/skip-observe). */
+  async skipObserve(): Promise<void> {
+    const runs = this.#observing();
+    if (!runs.length) return;
+    this.skipping = true;
+    const res = await Promise.allSettled(runs.map((r) => this.api.skipObserve(r.id)));
+    const bad = res.find((r) => r.status === 'rejected');
+    // 404: the run ended meanwhile; nothing to skip.
+    if (bad && !(bad.reason instanceof ApiError && bad.reason.status === 404)) this.problem = describe(bad.reason);
+    this.skipping = false;
   }
 
   /** Stops an experiment of `others`. */
@@ -217,6 +398,12 @@ export class LabStore {
     this.starting = true;
     this.problem = null;
     this.errors = { a: {}, b: {} };
+    if (this.replay) {
+      // A run replaces the replay and what it had replaced (the specs are the form's).
+      this.replay = null;
+      this.#before = null;
+      this.runs = { a: null, b: null };
+    }
     for (const s of ['a', 'b'] as const) this.#drop(s);
     const specs = { a: this.a, b: this.b };
     const results = await Promise.allSettled(sides.map((s) => this.api.startExperiment(fields.nest(specs[s]!.values, specs[s]!.preset))));
@@ -252,7 +439,7 @@ export class LabStore {
   #drop(side: SideId): void {
     const r = this.runs[side];
     if (!r) return;
-    this.#link.conn.unsubscribeExperiment(r.id);
+    if (!r.frozen) this.#link.conn.unsubscribeExperiment(r.id);
     this.runs = { ...this.runs, [side]: null };
   }
 
@@ -294,7 +481,7 @@ export class LabStore {
       case 'exp-snapshot':
       case 'exp-update':
         for (const r of [this.runs.a, this.runs.b]) {
-          if (!r || r.id !== m.id) continue;
+          if (!r || r.id !== m.id || r.frozen) continue;
           const c = m.type === 'exp-snapshot' ? r.onSnapshot(m, now) : r.onUpdate(m, now);
           if (m.type === 'exp-snapshot' && this.#adopt === m.id) {
             // An attached run: the form shows what it runs, so the URL reproduces it.
@@ -320,6 +507,11 @@ export class LabStore {
   #bump(): void {
     this.#frame.schedule(() => this.revision++);
   }
+}
+
+/** The time a file is written (a plain value, not state). */
+function now(): Date {
+  return new Date(Date.now());
 }
 
 function describe(err: unknown): string {

@@ -125,4 +125,20 @@ describe('ExpRun', () => {
     r.onUpdate(update(1), 7000); // at = start + 250
     expect(r.nowMs(7100)).toBe(350);
   });
+
+  it('shows a whole result; a frozen one (a replay) takes nothing more and stands at its last moment', () => {
+    const res = result({ status: 'running', lanes: [lane(1)], lanesTotal: 1, timeline: timeline([[1_000_100, 1, 0]]) });
+    const live = ExpRun.fromResult(res, false, 0);
+    expect(live.done).toBe(false);
+    expect(live.laneList().map((l) => l.id)).toEqual([1]);
+    expect(live.onUpdate(update(1, { lanes: [lane(2)] }), 0).changed).toBe(true);
+
+    const r = ExpRun.fromResult(res, true, 0);
+    expect(r.done).toBe(true); // a file's "running" run is not running here
+    expect(r.server.length).toBe(1);
+    expect(r.onUpdate(update(1, { lanes: [lane(2)] }), 0).changed).toBe(false);
+    expect(r.onSnapshot({ type: 'exp-snapshot', id: res.id, seq: 9, result: result() }, 0).changed).toBe(false);
+    expect(r.lanes.has(2)).toBe(false);
+    expect(r.nowMs(Date.now() + 3_600_000)).toBe(res.progress.elapsedMs);
+  });
 });

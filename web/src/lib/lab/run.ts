@@ -54,12 +54,29 @@ export class ExpRun {
   /** Lines the server left out of updates (ExpLogPerUpdate) or we missed in a gap. */
   logSkipped = 0;
 
-  constructor(id: string) {
+  /**
+   * A run read from a file (a replay): nothing follows, its clock stands
+   * at the run's last moment (countdowns show what they showed then).
+   */
+  readonly frozen: boolean;
+
+  constructor(id: string, frozen = false) {
     this.id = id;
+    this.frozen = frozen;
+  }
+
+  /**
+   * A run shown from its whole result: a finished run of this connlab
+   * (GET /api/experiments/{id}) or, frozen, a run file's.
+   */
+  static fromResult(result: ExperimentResult, frozen: boolean, localNow: number): ExpRun {
+    const r = new ExpRun(result.id, frozen);
+    r.onSnapshot({ type: 'exp-snapshot', id: result.id, seq: 0, result }, localNow);
+    return r;
   }
 
   get done(): boolean {
-    return this.facts !== null && this.facts.status !== 'running';
+    return this.frozen || (this.facts !== null && this.facts.status !== 'running');
   }
 
   /** Waiting for a snapshot that replaces a gap. */
@@ -73,7 +90,7 @@ export class ExpRun {
   }
 
   onSnapshot(s: ExpSnapshot, localNow: number): RunChange {
-    if (s.id !== this.id) return NOTHING;
+    if (s.id !== this.id || (this.frozen && this.facts)) return NOTHING;
     this.seq.onSnapshot(s.seq);
     const { lanes, log, timeline, ...facts } = s.result;
     this.facts = facts;
@@ -92,7 +109,7 @@ export class ExpRun {
   }
 
   onUpdate(u: ExpUpdate, localNow: number): RunChange {
-    if (u.id !== this.id || !this.facts) return NOTHING;
+    if (u.id !== this.id || !this.facts || this.frozen) return NOTHING;
     const v = this.seq.onTick(u.seq, false, localNow);
     if (!v.counts) return NOTHING;
     if (u.at) this.clock.observe(u.at, localNow);
@@ -122,6 +139,7 @@ export class ExpRun {
   /** Milliseconds since the experiment started, now (server clock), for countdowns. */
   nowMs(localNow: number): number {
     if (!this.facts) return 0;
+    if (this.frozen) return this.facts.progress.elapsedMs;
     return Math.max(0, this.clock.now(localNow) - this.facts.startedAtMs);
   }
 
