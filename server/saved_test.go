@@ -86,6 +86,11 @@ func TestSavedRunsThroughAPI(t *testing.T) {
 			list[0].Status != wire.ExpCompleted || list[1].Status != wire.ExpStopped || list[0].Connections != 5 {
 			t.Fatalf("GET /api/experiments after restart = %+v", list)
 		}
+		// The list carries the run's answer, so the page can show it without the whole result.
+		var done wire.ExperimentResult
+		if err := json.Unmarshal(doneResult, &done); err != nil || done.Answer == "" || list[0].Answer != done.Answer {
+			t.Fatalf("listed answer %q, want the result's %q (%v)", list[0].Answer, done.Answer, err)
+		}
 		resp, body := e.get("/api/experiments/" + doneID)
 		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, doneResult) {
 			t.Fatalf("GET /api/experiments/{id} after restart = %d\n%s\nwant\n%s", resp.StatusCode, body, doneResult)

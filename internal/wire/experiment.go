@@ -91,6 +91,9 @@ type ExpSummary struct {
 	Requests    int         `json:"requests"`
 	Errors      int         `json:"errors"`
 	Connections int         `json:"connections"`
+	// Answer is the run's one-line answer to its preset's question (as in
+	// ExpMeasures), when the verdict gave one.
+	Answer string `json:"answer,omitempty"`
 	// Saved is set when the run is in the state directory: it is listed,
 	// and its result served, after a restart too.
 	Saved bool `json:"saved,omitempty"`

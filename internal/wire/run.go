@@ -38,6 +38,6 @@ func (r *ExperimentResult) Summary() ExpSummary {
 	return ExpSummary{
 		ID: r.ID, Preset: r.Preset, Port: r.Port, Status: r.Status, Error: r.Error,
 		StartedAt: r.StartedAt, StartedAtMs: r.StartedAtMs, Progress: r.Progress,
-		Requests: r.Requests.Total, Errors: r.Requests.Errors, Connections: r.Connections.Opened,
+		Requests: r.Requests.Total, Errors: r.Requests.Errors, Connections: r.Connections.Opened, Answer: r.Answer,
 	}
 }

@@ -599,6 +599,8 @@ export interface ExpSummary {
   requests: number;
   errors: number;
   connections: number;
+  /** The run's one-line answer to its preset's question, when the verdict gave one. */
+  answer?: string;
   /** Set when the run is in the state directory: listed and served after a restart too. */
   saved?: boolean;
 }
