@@ -3,14 +3,18 @@ package lab_test
 import (
 	"context"
 	"errors"
-	"github.com/connlab/connlab/internal/experiment"
-	"github.com/connlab/connlab/internal/lab"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
+	"github.com/connlab/connlab/internal/wirecap"
+	"github.com/connlab/connlab/internal/wirecap/wiretest"
 )
 
 // Every preset runs against the real kernel monitor and asserts what it
@@ -22,11 +26,11 @@ func testLog() *slog.Logger {
 }
 
 // startWhenFree starts spec, waiting while lab.MaxRunning experiments run.
-func startWhenFree(t *testing.T, m *lab.Manager, spec experiment.Spec) string {
+func startWhenFree(t *testing.T, ctx context.Context, m *lab.Manager, spec experiment.Spec) string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		id, err := m.Start(context.Background(), spec)
+		id, err := m.Start(ctx, spec)
 		if err == nil {
 			return id
 		}
@@ -38,7 +42,10 @@ func startWhenFree(t *testing.T, m *lab.Manager, spec experiment.Spec) string {
 }
 
 // runPreset runs a preset with -set overrides to its end and returns the
-// result, which must be completed.
+// result, which must be completed. Where this process may capture packets
+// (root), the run is captured on the wire from before its first connection
+// and a subtest "wire" compares its lanes and reuse with the wire
+// (checkWire); elsewhere that subtest is skipped, saying why.
 func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.Result {
 	t.Helper()
 	spec, err := experiment.Preset(name)
@@ -52,7 +59,23 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 			t.Fatal(err)
 		}
 	}
-	id := startWhenFree(t, m, spec)
+	var (
+		capture *wirecap.Capture
+		capErr  error
+	)
+	start := context.Background()
+	if wiretest.Unavailable() == nil {
+		// Called by Start in this goroutine, before the workload begins.
+		start = lab.WithListening(start, func(ap netip.AddrPort) {
+			capture, capErr = wiretest.StartCapture(ap)
+		})
+	}
+	id := startWhenFree(t, start, m, spec)
+	t.Cleanup(func() {
+		if capture != nil {
+			_, _ = capture.Stop()
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := m.Wait(ctx, id)
@@ -68,10 +91,23 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 	if r.Connections.Open != 0 {
 		t.Errorf("%s: %d connections not ended after the teardown", name, r.Connections.Open)
 	}
+	// One set of connection counts: every accepted connection, once ended,
+	// carried requests or was never used.
+	if c := r.Connections; c.Opened != c.Carried+c.Unused || c.ServedRequests != c.Carried+c.ReusedRequests {
+		t.Errorf("%s: opened %d != carried %d + never used %d, or served %d != carried + reused %d",
+			name, c.Opened, c.Carried, c.Unused, c.ServedRequests, c.ReusedRequests)
+	}
 	t.Logf("%s: %d requests (%d errors, %d reused, %d retried), %d conns (closed first s/c/sim %d/%d/%d, reset %d, teardown %d), TIME_WAIT peak s/c %d/%d",
 		name, r.Requests.Total, r.Requests.Errors, r.Requests.Reused, r.Requests.Retried, r.Connections.Opened,
 		r.Connections.ClosedFirst.Server, r.Connections.ClosedFirst.Client, r.Connections.ClosedFirst.Simultaneous,
 		r.Connections.Reset, r.Connections.Teardown, r.Kernel.TimeWaitPeak.Server, r.Kernel.TimeWaitPeak.Client)
+	t.Run("wire", func(t *testing.T) {
+		wiretest.Skip(t)
+		if capErr != nil {
+			t.Fatal(capErr)
+		}
+		checkWire(t, r, wiretest.Stop(t, capture))
+	})
 	return r
 }
 

@@ -44,6 +44,9 @@ type Conn struct {
 	Client, Server netip.AddrPort
 	// SawSYN is false for a connection open before the capture started.
 	SawSYN bool
+	// SawSYNACK: the server answered the SYN (false for a connection
+	// refused with an RST, or open before the capture started).
+	SawSYNACK bool
 	// Start is the client's first SYN (else the first segment seen); End
 	// the last segment seen.
 	Start, End time.Time

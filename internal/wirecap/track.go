@@ -227,6 +227,7 @@ func (t *tracker) result() []Conn {
 	out := make([]Conn, len(t.conns))
 	for i, c := range t.conns {
 		out[i] = c.Conn
+		out[i].SawSYNACK = c.sawISN[1]
 		out[i].ClientBytes, out[i].ServerBytes = c.bytes(0), c.bytes(1)
 		out[i].Proto, out[i].Requests, out[i].RequestsUnsure = c.stream.result()
 	}

@@ -186,13 +186,25 @@ func TestCloseDerivation(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
 			}
-			if c.Client != k.cli || c.Server != k.srv || !c.SawSYN {
+			if c.Client != k.cli || c.Server != k.srv || !c.SawSYN || !c.SawSYNACK {
 				t.Fatalf("ends %v -> %v (syn %v)", c.Client, c.Server, c.SawSYN)
 			}
 			if c.FirstCloser != NoSide && (c.FirstCloseAt.Before(c.Start) || c.FirstCloseAt.After(c.End)) {
 				t.Fatalf("first close at %v outside [%v, %v]", c.FirstCloseAt, c.Start, c.End)
 			}
 		})
+	}
+}
+
+// TestRefused: a SYN answered by an RST (no listener) is a connection on
+// the wire that never opened: SawSYNACK tells it from one that did.
+func TestRefused(t *testing.T) {
+	k := newTalk(t, "127.0.0.1:50000", "127.0.0.1:8080", 8080)
+	k.send(cEnd, flagSYN, "")
+	k.send(sEnd, flagRST|flagACK, "")
+	c := k.one()
+	if !c.SawSYN || c.SawSYNACK || c.FirstCloser != Server || c.FirstKind != KindRST {
+		t.Fatalf("refused: syn %v syn-ack %v, first close %v %v", c.SawSYN, c.SawSYNACK, c.FirstCloser, c.FirstKind)
 	}
 }
 
