@@ -106,7 +106,15 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 		if capErr != nil {
 			t.Fatal(capErr)
 		}
-		checkWire(t, r, wiretest.Stop(t, capture))
+		res := wiretest.Stop(t, capture)
+		killed := map[uint16]bool{}
+		for _, w := range res.Conns {
+			if w.ResetAfterEnd {
+				killed[w.Client.Port()] = true
+			}
+		}
+		timeWaitKilled.Store(r.ID, killed)
+		checkWire(t, r, res)
 	})
 	return r
 }
@@ -118,6 +126,11 @@ func within(t *testing.T, what string, got, lo, hi int) {
 	}
 }
 
+// timeWaitKilled maps a run's ID to the client ports of its connections
+// whose TIME_WAIT a stray RST killed after both FINs, as the wire saw
+// (wirecap.Conn.ResetAfterEnd); set by runPreset's wire subtest.
+var timeWaitKilled sync.Map
+
 // checkTimeWait: the kernel's TIME_WAIT matches who closed first. Every
 // connection that ended with a FIN (not in the teardown, whose TIME_WAIT
 // may come after the last poll) leaves one TIME_WAIT socket on the side
@@ -128,6 +141,10 @@ func within(t *testing.T, what string, got, lo, hi int) {
 func checkTimeWait(t *testing.T, r *lab.Result) {
 	t.Helper()
 	tw := map[string]int{}
+	killedPorts := map[uint16]bool{}
+	if k, ok := timeWaitKilled.Load(r.ID); ok {
+		killedPorts = k.(map[uint16]bool)
+	}
 	for _, l := range r.Lanes {
 		if l.Teardown || l.End != "fin" || l.PortReused {
 			// A reused port's TIME_WAIT may have been taken over before
@@ -137,6 +154,15 @@ func checkTimeWait(t *testing.T, r *lab.Result) {
 		want := l.ClosedBy
 		if want == "simultaneous" {
 			want = "both"
+		}
+		if l.TimeWait == "" && killedPorts[l.ClientPort] {
+			// On loopback under load a delayed ACK can arrive after the FIN
+			// sent after it: the TIME_WAIT acknowledges it again, to a
+			// socket gone, whose listener answers with an RST that kills
+			// the TIME_WAIT (Linux's default, tcp_rfc1337 = 0). The wire
+			// saw it; without a capture this lane fails the check.
+			t.Logf("lane %d (port %d): closed by %s, its TIME_WAIT killed by a stray RST after the FINs (on the wire)", l.ID, l.ClientPort, l.ClosedBy)
+			continue
 		}
 		if l.TimeWait != want {
 			tw["mismatch"]++

@@ -212,11 +212,13 @@ func (c *connState) noteRST(side Side, seg segment) {
 	} else {
 		c.ServerRSTs++
 	}
+	ended := c.Ended
 	c.Ended = true
 	if c.Reset {
 		return
 	}
 	c.Reset, c.ResetBy, c.ResetAt = true, side, seg.At
+	c.ResetAfterEnd = ended
 	if c.FirstCloser == NoSide {
 		c.FirstCloser, c.FirstKind, c.FirstCloseAt = side, KindRST, seg.At
 	}

@@ -108,6 +108,10 @@ func Closer(w wirecap.Conn) string {
 	return "client"
 }
 
+// EndedByReset says whether an RST ended w: any RST but one that came
+// after both FINs were acknowledged.
+func EndedByReset(w wirecap.Conn) bool { return w.Reset && !w.ResetAfterEnd }
+
 // Claim is what the subject under test says about one connection.
 type Claim struct {
 	// Label names it in messages ("lane 12").
@@ -117,7 +121,9 @@ type Claim struct {
 	ClientPort uint16
 	// ClosedFirst: "server", "client", "simultaneous" ("" not closed).
 	ClosedFirst string
-	// Reset: the connection ended with an RST (first or after a FIN).
+	// Reset: an RST ended the connection (first or after a FIN). An RST
+	// after both FINs were acknowledged ended nothing (see
+	// wirecap.Conn.ResetAfterEnd): it is not a reset here.
 	Reset bool
 	// Requests the subject counted on it; -1 when it does not count them.
 	Requests int
@@ -141,6 +147,10 @@ type Report struct {
 	// the claim's first closer, and whether it ended by RST, are the
 	// wire's.
 	CloserAgree, ResetAgree int
+	// TimeWaitKilled counts the matched connections that ended with FINs
+	// and then received a stray RST, which killed a TIME_WAIT
+	// (wirecap.Conn.ResetAfterEnd).
+	TimeWaitKilled int
 	// FewerRequests counts matched connections whose claimed requests are
 	// fewer than the client sent on the wire (requests sent but never
 	// served); MoreRequests those claiming more than the wire carried
@@ -210,7 +220,10 @@ func (r *Report) add(c Claim, w wirecap.Conn) {
 	} else {
 		ok = false
 	}
-	if c.Reset == w.Reset {
+	if w.ResetAfterEnd {
+		r.TimeWaitKilled++
+	}
+	if c.Reset == EndedByReset(w) {
 		r.ResetAgree++
 	} else {
 		ok = false
@@ -240,10 +253,10 @@ func Percent(part, whole int) float64 {
 
 // String is the agreement in one line, for logs and the figures.
 func (r Report) String() string {
-	return fmt.Sprintf("%d of %d claims matched %d opened wire connections (%d refused, %d wire-only): first closer agrees on %d (%.2f%%), FIN vs RST on %d (%.2f%%); requests fewer than the wire's on %d, more on %d",
+	return fmt.Sprintf("%d of %d claims matched %d opened wire connections (%d refused, %d wire-only): first closer agrees on %d (%.2f%%), FIN vs RST on %d (%.2f%%); TIME_WAIT killed by a stray RST after the FINs on %d; requests fewer than the wire's on %d, more on %d",
 		r.Matched, r.Claims, r.Wire, r.Refused, len(r.WireOnly),
 		r.CloserAgree, Percent(r.CloserAgree, r.Matched), r.ResetAgree, Percent(r.ResetAgree, r.Matched),
-		r.FewerRequests, r.MoreRequests)
+		r.TimeWaitKilled, r.FewerRequests, r.MoreRequests)
 }
 
 // maxWireOnly bounds the wire-only connections Details lists one by one

@@ -20,25 +20,29 @@ func conn(port uint16, closer wirecap.Side, kind wirecap.Kind, reset bool, reque
 func TestCompare(t *testing.T) {
 	refused := conn(40003, wirecap.Server, wirecap.KindRST, true, 0)
 	refused.SawSYNACK = false
+	killed := conn(40006, wirecap.Client, wirecap.KindFIN, true, 1) // FINs, then a stray RST
+	killed.ResetAfterEnd = true
 	res := wirecap.Result{Conns: []wirecap.Conn{
 		conn(40001, wirecap.Server, wirecap.KindFIN, false, 1), // port 40001, first life: no claim
 		conn(40002, wirecap.Client, wirecap.KindRST, true, 1),
 		refused,
 		conn(40001, wirecap.Server, wirecap.KindFIN, false, 3), // port 40001 again
 		conn(40004, wirecap.Server, wirecap.KindFIN, true, 2),  // FIN then RST
+		killed,
 	}}
 	claims := []Claim{
 		{Label: "a", ClientPort: 40002, ClosedFirst: "client", Reset: true, Requests: 1},
 		{Label: "b", ClientPort: 40001, ClosedFirst: "server", Requests: 2},               // fewer requests than sent: fine
 		{Label: "c", ClientPort: 40004, ClosedFirst: "server", Reset: false, Requests: 3}, // missed the RST, counts too many
 		{Label: "d", ClientPort: 40005, ClosedFirst: "client"},
+		{Label: "e", ClientPort: 40006, ClosedFirst: "client", Requests: 1}, // ended by FINs: agrees
 	}
 	rep := Compare(res, claims)
-	want := Report{Wire: 4, Refused: 1, Claims: 4, Matched: 3, CloserAgree: 3, ResetAgree: 2, FewerRequests: 1, MoreRequests: 1}
+	want := Report{Wire: 5, Refused: 1, Claims: 5, Matched: 4, CloserAgree: 4, ResetAgree: 3, TimeWaitKilled: 1, FewerRequests: 1, MoreRequests: 1}
 	got := rep
 	got.WireOnly, got.ClaimOnly, got.Disagree = nil, nil, nil
 	if got.Wire != want.Wire || got.Refused != want.Refused || got.Claims != want.Claims || got.Matched != want.Matched ||
-		got.CloserAgree != want.CloserAgree || got.ResetAgree != want.ResetAgree || got.FewerRequests != want.FewerRequests || got.MoreRequests != want.MoreRequests {
+		got.CloserAgree != want.CloserAgree || got.ResetAgree != want.ResetAgree || got.TimeWaitKilled != want.TimeWaitKilled || got.FewerRequests != want.FewerRequests || got.MoreRequests != want.MoreRequests {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 	if len(rep.WireOnly) != 1 || rep.WireOnly[0].Requests != 1 || rep.WireOnly[0].Client.Port() != 40001 {
