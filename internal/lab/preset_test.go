@@ -13,6 +13,7 @@ import (
 
 	"github.com/connlab/connlab/internal/experiment"
 	"github.com/connlab/connlab/internal/lab"
+	"github.com/connlab/connlab/internal/wire"
 	"github.com/connlab/connlab/internal/wirecap"
 	"github.com/connlab/connlab/internal/wirecap/wiretest"
 )
@@ -119,6 +120,11 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 	return r
 }
 
+// closedFirst is how many connections ended before the teardown.
+func closedFirst(c wire.ExpConnections) int {
+	return c.ClosedFirst.Server + c.ClosedFirst.Client + c.ClosedFirst.Simultaneous
+}
+
 func within(t *testing.T, what string, got, lo, hi int) {
 	t.Helper()
 	if got < lo || got > hi {
@@ -221,8 +227,12 @@ func TestPresets(t *testing.T) {
 			// The server closes as soon as it has answered `Connection:
 			// close`; the Transport closes its end after reading the
 			// response, and now and then does so before the server's FIN
-			// arrives (then the client is first). Measured 17..20 of 20.
-			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
+			// arrives (then the client is first). Measured 17..20 of 20 by
+			// the server on an idle machine, fewer under load: who won each
+			// race is the wire subtest's to check (checkWire); here only
+			// that each connection ended before the teardown, by someone.
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			within(t, "kernel server TIME_WAIT peak", k.TimeWaitPeak.Server, c.ClosedFirst.Server, 20)
 			checkTimeWait(t, r)
 		}},
@@ -262,8 +272,10 @@ func TestPresets(t *testing.T) {
 			within(t, "resp.Close", q.RespClose, 20, 20)
 			within(t, "server saw no Connection header", q.ServerSaw[""], 20, 20)
 			// As with client-disable-keepalive, the Transport sometimes
-			// closes before the server's FIN arrives.
-			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
+			// closes before the server's FIN arrives (the wire subtest
+			// checks who, connection by connection).
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			checkTimeWait(t, r)
 		}},
 		{experiment.PresetServerIdleTimeout, nil, func(t *testing.T, r *lab.Result) {
@@ -308,8 +320,11 @@ func TestPresets(t *testing.T) {
 			within(t, "reused", q.Reused, 0, 0)
 			// The server closes after answering; the raw client closes
 			// after reading Content-Length bytes, sometimes before the
-			// server's FIN arrives (measured 15..20 of 20 by the server).
-			within(t, "closed first by the server", c.ClosedFirst.Server, 11, 20)
+			// server's FIN arrives (measured 15..20 of 20 by the server on
+			// an idle machine; 7 under -race with a browser test running,
+			// the wire agreeing on every one).
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			checkTimeWait(t, r)
 		}},
 		{experiment.PresetHTTP10KeepAlive, nil, func(t *testing.T, r *lab.Result) {
