@@ -1,5 +1,16 @@
 package lab
 
+import (
+	"context"
+	"net/netip"
+)
+
+// WithListening returns ctx for Start that makes it call hook with the
+// experiment server's address once it listens, before any connection.
+func WithListening(ctx context.Context, hook func(netip.AddrPort)) context.Context {
+	return context.WithValue(ctx, listeningKey{}, hook)
+}
+
 // Internals the external tests (package lab_test) check.
 const (
 	LogDetail  = logDetail

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -159,6 +160,9 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 	m.wg.Add(1)
 	m.mu.Unlock()
 	m.log.Info("experiment started", "id", id, "preset", spec.Preset, "port", r.port)
+	if hook, ok := ctx.Value(listeningKey{}).(func(netip.AddrPort)); ok {
+		hook(netip.MustParseAddrPort(r.addr)) // before any connection: the tests' wire capture
+	}
 	go func() {
 		defer m.wg.Done()
 		r.execute()
@@ -175,6 +179,11 @@ func (m *Manager) Start(ctx context.Context, spec experiment.Spec) (string, erro
 	}()
 	return id, nil
 }
+
+// listeningKey is the context key of a test hook Start calls with the
+// server's address once it listens, before the workload starts (see
+// export_test.go).
+type listeningKey struct{}
 
 // abandon undoes a setup that will not run.
 func (r *run) abandon() {

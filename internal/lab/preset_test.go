@@ -3,14 +3,19 @@ package lab_test
 import (
 	"context"
 	"errors"
-	"github.com/connlab/connlab/internal/experiment"
-	"github.com/connlab/connlab/internal/lab"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/lab"
+	"github.com/connlab/connlab/internal/wire"
+	"github.com/connlab/connlab/internal/wirecap"
+	"github.com/connlab/connlab/internal/wirecap/wiretest"
 )
 
 // Every preset runs against the real kernel monitor and asserts what it
@@ -22,11 +27,11 @@ func testLog() *slog.Logger {
 }
 
 // startWhenFree starts spec, waiting while lab.MaxRunning experiments run.
-func startWhenFree(t *testing.T, m *lab.Manager, spec experiment.Spec) string {
+func startWhenFree(t *testing.T, ctx context.Context, m *lab.Manager, spec experiment.Spec) string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		id, err := m.Start(context.Background(), spec)
+		id, err := m.Start(ctx, spec)
 		if err == nil {
 			return id
 		}
@@ -38,7 +43,10 @@ func startWhenFree(t *testing.T, m *lab.Manager, spec experiment.Spec) string {
 }
 
 // runPreset runs a preset with -set overrides to its end and returns the
-// result, which must be completed.
+// result, which must be completed. Where this process may capture packets
+// (root), the run is captured on the wire from before its first connection
+// and a subtest "wire" compares its lanes and reuse with the wire
+// (checkWire); elsewhere that subtest is skipped, saying why.
 func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.Result {
 	t.Helper()
 	spec, err := experiment.Preset(name)
@@ -52,7 +60,23 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 			t.Fatal(err)
 		}
 	}
-	id := startWhenFree(t, m, spec)
+	var (
+		capture *wirecap.Capture
+		capErr  error
+	)
+	start := context.Background()
+	if wiretest.Unavailable() == nil {
+		// Called by Start in this goroutine, before the workload begins.
+		start = lab.WithListening(start, func(ap netip.AddrPort) {
+			capture, capErr = wiretest.StartCapture(ap)
+		})
+	}
+	id := startWhenFree(t, start, m, spec)
+	t.Cleanup(func() {
+		if capture != nil {
+			_, _ = capture.Stop()
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := m.Wait(ctx, id)
@@ -68,11 +92,37 @@ func runPreset(t *testing.T, m *lab.Manager, name string, sets ...string) *lab.R
 	if r.Connections.Open != 0 {
 		t.Errorf("%s: %d connections not ended after the teardown", name, r.Connections.Open)
 	}
+	// One set of connection counts: every accepted connection, once ended,
+	// carried requests or was never used.
+	if c := r.Connections; c.Opened != c.Carried+c.Unused || c.ServedRequests != c.Carried+c.ReusedRequests {
+		t.Errorf("%s: opened %d != carried %d + never used %d, or served %d != carried + reused %d",
+			name, c.Opened, c.Carried, c.Unused, c.ServedRequests, c.ReusedRequests)
+	}
 	t.Logf("%s: %d requests (%d errors, %d reused, %d retried), %d conns (closed first s/c/sim %d/%d/%d, reset %d, teardown %d), TIME_WAIT peak s/c %d/%d",
 		name, r.Requests.Total, r.Requests.Errors, r.Requests.Reused, r.Requests.Retried, r.Connections.Opened,
 		r.Connections.ClosedFirst.Server, r.Connections.ClosedFirst.Client, r.Connections.ClosedFirst.Simultaneous,
 		r.Connections.Reset, r.Connections.Teardown, r.Kernel.TimeWaitPeak.Server, r.Kernel.TimeWaitPeak.Client)
+	t.Run("wire", func(t *testing.T) {
+		wiretest.Skip(t)
+		if capErr != nil {
+			t.Fatal(capErr)
+		}
+		res := wiretest.Stop(t, capture)
+		killed := map[uint16]bool{}
+		for _, w := range res.Conns {
+			if w.ResetAfterEnd {
+				killed[w.Client.Port()] = true
+			}
+		}
+		timeWaitKilled.Store(r.ID, killed)
+		checkWire(t, r, res)
+	})
 	return r
+}
+
+// closedFirst is how many connections ended before the teardown.
+func closedFirst(c wire.ExpConnections) int {
+	return c.ClosedFirst.Server + c.ClosedFirst.Client + c.ClosedFirst.Simultaneous
 }
 
 func within(t *testing.T, what string, got, lo, hi int) {
@@ -81,6 +131,11 @@ func within(t *testing.T, what string, got, lo, hi int) {
 		t.Errorf("%s = %d, want %d..%d", what, got, lo, hi)
 	}
 }
+
+// timeWaitKilled maps a run's ID to the client ports of its connections
+// whose TIME_WAIT a stray RST killed after both FINs, as the wire saw
+// (wirecap.Conn.ResetAfterEnd); set by runPreset's wire subtest.
+var timeWaitKilled sync.Map
 
 // checkTimeWait: the kernel's TIME_WAIT matches who closed first. Every
 // connection that ended with a FIN (not in the teardown, whose TIME_WAIT
@@ -92,6 +147,10 @@ func within(t *testing.T, what string, got, lo, hi int) {
 func checkTimeWait(t *testing.T, r *lab.Result) {
 	t.Helper()
 	tw := map[string]int{}
+	killedPorts := map[uint16]bool{}
+	if k, ok := timeWaitKilled.Load(r.ID); ok {
+		killedPorts = k.(map[uint16]bool)
+	}
 	for _, l := range r.Lanes {
 		if l.Teardown || l.End != "fin" || l.PortReused {
 			// A reused port's TIME_WAIT may have been taken over before
@@ -101,6 +160,15 @@ func checkTimeWait(t *testing.T, r *lab.Result) {
 		want := l.ClosedBy
 		if want == "simultaneous" {
 			want = "both"
+		}
+		if l.TimeWait == "" && killedPorts[l.ClientPort] {
+			// On loopback under load a delayed ACK can arrive after the FIN
+			// sent after it: the TIME_WAIT acknowledges it again, to a
+			// socket gone, whose listener answers with an RST that kills
+			// the TIME_WAIT (Linux's default, tcp_rfc1337 = 0). The wire
+			// saw it; without a capture this lane fails the check.
+			t.Logf("lane %d (port %d): closed by %s, its TIME_WAIT killed by a stray RST after the FINs (on the wire)", l.ID, l.ClientPort, l.ClosedBy)
+			continue
 		}
 		if l.TimeWait != want {
 			tw["mismatch"]++
@@ -159,8 +227,12 @@ func TestPresets(t *testing.T) {
 			// The server closes as soon as it has answered `Connection:
 			// close`; the Transport closes its end after reading the
 			// response, and now and then does so before the server's FIN
-			// arrives (then the client is first). Measured 17..20 of 20.
-			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
+			// arrives (then the client is first). Measured 17..20 of 20 by
+			// the server on an idle machine, fewer under load: who won each
+			// race is the wire subtest's to check (checkWire); here only
+			// that each connection ended before the teardown, by someone.
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			within(t, "kernel server TIME_WAIT peak", k.TimeWaitPeak.Server, c.ClosedFirst.Server, 20)
 			checkTimeWait(t, r)
 		}},
@@ -200,8 +272,10 @@ func TestPresets(t *testing.T) {
 			within(t, "resp.Close", q.RespClose, 20, 20)
 			within(t, "server saw no Connection header", q.ServerSaw[""], 20, 20)
 			// As with client-disable-keepalive, the Transport sometimes
-			// closes before the server's FIN arrives.
-			within(t, "closed first by the server", c.ClosedFirst.Server, 12, 20)
+			// closes before the server's FIN arrives (the wire subtest
+			// checks who, connection by connection).
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			checkTimeWait(t, r)
 		}},
 		{experiment.PresetServerIdleTimeout, nil, func(t *testing.T, r *lab.Result) {
@@ -246,8 +320,11 @@ func TestPresets(t *testing.T) {
 			within(t, "reused", q.Reused, 0, 0)
 			// The server closes after answering; the raw client closes
 			// after reading Content-Length bytes, sometimes before the
-			// server's FIN arrives (measured 15..20 of 20 by the server).
-			within(t, "closed first by the server", c.ClosedFirst.Server, 11, 20)
+			// server's FIN arrives (measured 15..20 of 20 by the server on
+			// an idle machine; 7 under -race with a browser test running,
+			// the wire agreeing on every one).
+			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
+			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
 			checkTimeWait(t, r)
 		}},
 		{experiment.PresetHTTP10KeepAlive, nil, func(t *testing.T, r *lab.Result) {

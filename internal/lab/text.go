@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,14 +56,15 @@ func WriteText(w io.Writer, r *Result) error {
 	p("\n")
 
 	q, c, k := &r.Requests, &r.Connections, &r.Kernel
-	p("REQUESTS     total %d, ok %d, errors %d, reused %d, retried %d, resp.Close %d\n", q.Total, q.OK, q.Errors, q.Reused, q.Retried, q.RespClose)
+	p("REQUESTS     total %d, ok %d, errors %d, retried %d, resp.Close %d\n", q.Total, q.OK, q.Errors, q.Retried, q.RespClose)
+	p("  reuse      %s\n", reuseLine(c, q))
 	p("  server saw %s\n", countList(q.ServerSaw, "Connection: ", "no Connection header"))
 	p("  protocols  %s; framing %s\n", countList(q.Protos, "", ""), countList(q.Framing, "", ""))
 	p("LATENCY      p50 %s ms, p99 %s ms, max %s ms\n", num(r.Latency.P50Ms), num(r.Latency.P99Ms), num(r.Latency.MaxMs))
-	p("CONNECTIONS  opened %d, dialed %d, reset %d, unused %d, peak open %d, most requests on one %d\n",
-		c.Opened, c.Dialed, c.Reset, c.Unused, c.PeakOpen, c.MaxRequestsPerConn)
-	p("  closed first: server %d, client %d, simultaneous %d; server idle-closed %d; left open for the teardown %d\n",
-		c.ClosedFirst.Server, c.ClosedFirst.Client, c.ClosedFirst.Simultaneous, c.ServerIdleClosed, c.Teardown+c.Open)
+	p("CONNECTIONS  %s\n", countsLine(c))
+	p("  dialed %d, reset %d, peak open %d, most requests on one %d\n", c.Dialed, c.Reset, c.PeakOpen, c.MaxRequestsPerConn)
+	p("  closed first: server %d, client %d, simultaneous %d (before the teardown); server idle-closed %d\n",
+		c.ClosedFirst.Server, c.ClosedFirst.Client, c.ClosedFirst.Simultaneous, c.ServerIdleClosed)
 	p("\n")
 	if k.Polls == 0 {
 		p("KERNEL       no kernel evidence (the port was not polled)\n")
@@ -115,6 +117,54 @@ func WriteText(w io.Writer, r *Result) error {
 		}
 	}
 	return ew.err
+}
+
+// countsLine is the connection counts under the names every view uses
+// (the progress panel, Compare, the JSON's opened, carried, unused and
+// teardown): "connections opened 620: carried requests 378, never used
+// 242; closed by teardown 2".
+func countsLine(c *wire.ExpConnections) string {
+	s := fmt.Sprintf("connections opened %d: carried requests %d, never used %d; closed by teardown %d", c.Opened, c.Carried, c.Unused, c.Teardown)
+	if c.Open > 0 {
+		s += fmt.Sprintf("; still open %d", c.Open)
+	}
+	return s
+}
+
+// reuseLine is the server's count of reuse over the requests the server
+// served (the population of the verdict's and Compare's ratio), with
+// httptrace's figure beside it when it differs.
+func reuseLine(c *wire.ExpConnections, q *wire.ExpRequests) string {
+	served := c.ServedRequests
+	s := fmt.Sprintf("%d of %d requests served went over an already-used connection (%s, the server's count)",
+		c.ReusedRequests, served, percent(c.ReusedRequests, served))
+	if q.Reused != c.ReusedRequests {
+		s += fmt.Sprintf("; httptrace GotConn said reused on %d of %d", q.Reused, q.Total)
+	}
+	return s
+}
+
+// percent is part of whole as the verdict writes it: "81%", "2.5%",
+// "<0.1%", ">99%" ("-" when whole is 0).
+func percent(part, whole int) string {
+	switch {
+	case whole <= 0:
+		return "-"
+	case part == whole:
+		return "100%"
+	case part == 0:
+		return "0%"
+	}
+	v := float64(part) * 100 / float64(whole)
+	switch {
+	case v < 0.1:
+		return "<0.1%"
+	case v < 10:
+		return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + "%"
+	case v > 99:
+		return ">99%"
+	}
+	return strconv.Itoa(int(math.Round(v))) + "%"
 }
 
 // overrides lists "key=value" for the spec fields that differ from the

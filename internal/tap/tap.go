@@ -83,9 +83,19 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 func (c *Conn) Write(b []byte) (int, error) {
+	// Looked at before the write: a peer that began to close while the
+	// write was under way may have read these bytes (on loopback the
+	// write hands them to the peer's socket before it returns).
+	late := c.rec.closing.Load()&sideBit(peerOf(c.side)) != 0
 	n, err := c.Conn.Write(b)
 	if err != nil {
 		c.saw(err)
+	}
+	if n > 0 && late {
+		// The peer's application had begun to close before these bytes
+		// left: they reach a socket nobody reads, whose kernel answers
+		// with an RST.
+		c.tr.lateWrite(c)
 	}
 	return n, err
 }
@@ -98,6 +108,7 @@ func (c *Conn) saw(err error) {
 
 // Close records the close (state, unread bytes) and closes.
 func (c *Conn) Close() error {
+	c.rec.closing.Or(sideBit(c.side)) // before the probe: see lateWrite
 	if c.closed.CompareAndSwap(false, true) {
 		c.tr.closing(c)
 	}
@@ -226,8 +237,9 @@ func (t *Tracker) ConnState(c net.Conn, st http.ConnState) {
 func (c *Conn) Served(atNs int64) {
 	if c.rec.served(atNs) {
 		c.tr.carried.Add(1)
+	} else {
+		c.tr.reusedN.Add(1)
 	}
-	c.tr.servedN.Add(1)
 }
 
 // ID is the connection's lane id.

@@ -28,8 +28,11 @@ type half struct {
 	unread   int            // bytes unread in the receive queue then
 	idle     bool           // server: ConnState was idle at the close
 	teardown bool           // closed by the experiment's teardown
-	saw      saw
-	sawNs    int64
+	// lateWrite: this side wrote data after its peer's Close began (see
+	// Tracker.lateWrite).
+	lateWrite bool
+	saw       saw
+	sawNs     int64
 }
 
 // Who closed first.
@@ -52,6 +55,9 @@ type conn struct {
 	connectNs int64
 	sealed    bool // no server end can arrive any more (listener closed)
 
+	// closing has bit sideBit(s) once side s called Close (set before
+	// its probe; read by the other side's writes).
+	closing   atomic.Uint32
 	requests  atomic.Int64  // requests the server served on it
 	firstReq  atomic.Int64  // ns since start of the first, 0 none
 	lastReq   atomic.Int64  // ns since start of the last
@@ -94,10 +100,13 @@ type Tracker struct {
 	start    time.Time
 	teardown atomic.Bool  // set when the teardown begins
 	srvLive  atomic.Int64 // server conns between ConnState new and closed
-	// servedN counts the requests the server served, carried the
-	// connections that served at least one: servedN - carried requests
-	// went over an already-used connection (the server's count of reuse).
-	servedN, carried atomic.Int64
+	// carried counts the connections that served at least one request,
+	// reusedN the requests served on a connection that had served one
+	// before (the server's count of reuse); carried + reusedN is every
+	// request served. Two counters, each bumped once per request: read
+	// together they never go back nor below zero (a difference of two
+	// counters bumped one after the other can, briefly).
+	carried, reusedN atomic.Int64
 	// lastEvent is when a connection last opened or closed (ns since start).
 	lastEvent atomic.Int64
 	// used has a bit per client port this experiment's conns used, so the
@@ -170,6 +179,56 @@ func (t *Tracker) BeginTeardown() {
 	t.teardown.Store(true)
 }
 
+// sideBit is side s's bit in conn.closing.
+func sideBit(s sockstat.Side) uint32 { return 1 << s }
+
+// peerOf is the other end's side.
+func peerOf(s sockstat.Side) sockstat.Side {
+	if s == sockstat.Server {
+		return sockstat.Client
+	}
+	return sockstat.Server
+}
+
+// lateWrite records that tc's side wrote data after its peer's application
+// began to close (full Close, not CloseWrite). Those bytes reach a socket
+// whose application will never read them: either they arrive before the
+// peer's close(2), which then finds unread data and sends an RST, or after
+// it, and the kernel aborts the orphaned socket with an RST
+// (tcp_abort_on_data). Either way the peer resets the connection, even
+// when both Closes were probed before the RST (a request racing the
+// server's idle close: the client's writer sends it while its reader,
+// having seen the server's FIN, closes). The Close probes alone miss that
+// RST; a connection already ended is corrected here.
+func (t *Tracker) lateWrite(tc *Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := tc.rec
+	h := &c.h[tc.side]
+	if h.lateWrite {
+		return
+	}
+	h.lateWrite = true
+	c.version++
+	if c.ended {
+		t.resetLocked(c, peerOf(tc.side))
+	}
+}
+
+// resetLocked marks the ended connection c as reset by by, if it was not.
+func (t *Tracker) resetLocked(c *conn, by sockstat.Side) bool {
+	if c.reset {
+		return false
+	}
+	c.reset, c.resetBy, c.resetKnw = true, by, by != sockstat.SideNone
+	c.version++
+	t.agg.reset++
+	if c.tdown {
+		t.agg.teardownBy[c.closedBy]--
+	}
+	return true
+}
+
 // MarkReset records that the kernel saw connection port end with an RST
 // that the Close probes could not see (one sent after both Closes, e.g. in
 // reply to data that reached a closed socket). It reports whether an ended
@@ -178,16 +237,10 @@ func (t *Tracker) MarkReset(port uint16) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.byPort[port]
-	if c == nil || !c.ended || c.reset {
+	if c == nil || !c.ended {
 		return false
 	}
-	c.reset = true
-	c.version++
-	t.agg.reset++
-	if c.tdown {
-		t.agg.teardownBy[c.closedBy]--
-	}
-	return true
+	return t.resetLocked(c, sockstat.SideNone)
 }
 
 // ServerLive is the number of server conns between ConnState new and closed.
@@ -425,12 +478,17 @@ func firstCloser(s, k *half) uint8 {
 
 // resetOf says whether the connection ended with an RST and, if known, which
 // side sent it: a close with unread data sends one; a side that saw
-// ECONNRESET/EPIPE, or was already in CLOSE, received one.
+// ECONNRESET/EPIPE, or was already in CLOSE, received one; so does a side
+// that wrote after its peer began to close (lateWrite), from the peer.
 func resetOf(s, k *half) (reset bool, by sockstat.Side, known bool) {
 	switch {
 	case s.unread > 0:
 		return true, sockstat.Server, true
 	case k.unread > 0:
+		return true, sockstat.Client, true
+	case k.lateWrite: // the client wrote to a server that had closed
+		return true, sockstat.Server, true
+	case s.lateWrite:
 		return true, sockstat.Client, true
 	case s.saw == sawReset || (s.probed && s.state == sockstat.Close):
 		return true, sockstat.Client, true
@@ -628,6 +686,7 @@ func (t *Tracker) Connections() wire.ExpConnections {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := &t.agg
+	carried, reused := int(t.carried.Load()), int(t.reusedN.Load())
 	return wire.ExpConnections{
 		Opened: a.accepted,
 		Dialed: a.dialed,
@@ -644,8 +703,9 @@ func (t *Tracker) Connections() wire.ExpConnections {
 		MaxRequestsPerConn: a.maxRequests,
 		PeakOpen:           a.peakOpen,
 		MedianLifetimeMs:   a.lifetime.QuantileMs(0.5),
-		Carried:            int(t.carried.Load()),
-		ReusedRequests:     int(t.servedN.Load() - t.carried.Load()),
+		Carried:            carried,
+		ReusedRequests:     reused,
+		ServedRequests:     carried + reused,
 		CloseWaitMedianMs:  a.closeWait.QuantileMs(0.5),
 		CloseWaitMaxMs:     a.closeWait.MaxMs(),
 		CloseWaitOver:      a.closeWaitOver,

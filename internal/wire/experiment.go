@@ -194,8 +194,14 @@ type ExpConnections struct {
 	ServerIdleClosed int `json:"serverIdleClosed"`
 	// Teardown: connections still open at the end, closed by the teardown.
 	Teardown int `json:"teardown"`
+	// The connection counts every view shows, under these names: Opened
+	// ("opened"), Carried ("carried requests"), Unused ("never used") and
+	// Teardown ("closed by teardown"). Once the run is over Opened =
+	// Carried + Unused.
+	//
 	// Unused: accepted connections that carried no request ("never
-	// used"); Carried: accepted connections that carried at least one.
+	// used"), counted when they end; Carried: accepted connections that
+	// carried at least one.
 	Unused             int     `json:"unused"`
 	Carried            int     `json:"carried"`
 	MaxRequestsPerConn int     `json:"maxRequestsPerConn"`
@@ -205,6 +211,11 @@ type ExpConnections struct {
 	// already served one (the server's count of reuse: requests served
 	// minus Carried). httptrace's figure is Requests.Reused.
 	ReusedRequests int `json:"reusedRequests"`
+	// ServedRequests: requests the server served (Carried +
+	// ReusedRequests), the population of the reuse ratio
+	// ReusedRequests / ServedRequests. Requests.Total counts what the
+	// client finished, errors included: not the same population.
+	ServedRequests int `json:"servedRequests"`
 	// CloseWaitMedianMs and CloseWaitMaxMs: how long the side that did not
 	// close first took to close after its peer (its socket sat in
 	// CLOSE_WAIT), over the connections ended by FINs; CloseWaitOver counts

@@ -102,7 +102,7 @@ var (
 	goldenProgress = ExpProgress{Phase: PhaseDone, ElapsedMs: 3010, WorkloadMs: 1010, RequestsDone: 2, RequestsTarget: 2, ObserveMs: 2000}
 	goldenRequests = ExpRequests{Total: 2, OK: 2, RespClose: 2, ServerSaw: map[string]int{"close": 2}, Protos: map[string]int{"HTTP/1.1": 2},
 		Framing: map[string]int{"content-length": 2}, Status: map[string]int{"200": 2}, ErrorSamples: map[string]int{"dial tcp 127.0.0.1:P: connection refused": 1}}
-	goldenConnections = ExpConnections{Opened: 2, Dialed: 2, ClosedFirst: ClosedFirst{Server: 2}, MaxRequestsPerConn: 1, PeakOpen: 1, MedianLifetimeMs: 0.8}
+	goldenConnections = ExpConnections{Opened: 2, Dialed: 2, ClosedFirst: ClosedFirst{Server: 2}, Carried: 2, MaxRequestsPerConn: 1, PeakOpen: 1, MedianLifetimeMs: 0.8, ServedRequests: 2}
 	goldenKernel      = ExpKernel{Source: "netlink", Polls: 30, TimeWaitPeak: SidePair{Server: 2}, EstablishedPeak: SidePair{Server: 1, Client: 1},
 		KeepaliveMinMs: SidePair{Server: 14900}, TimeWaitEnd: SidePair{Server: 2}, DrainedMs: -1,
 		Last: Counts{Server: map[string]int{"TIME_WAIT": 2}, Client: map[string]int{}}}

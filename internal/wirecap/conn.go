@@ -44,6 +44,9 @@ type Conn struct {
 	Client, Server netip.AddrPort
 	// SawSYN is false for a connection open before the capture started.
 	SawSYN bool
+	// SawSYNACK: the server answered the SYN (false for a connection
+	// refused with an RST, or open before the capture started).
+	SawSYNACK bool
 	// Start is the client's first SYN (else the first segment seen); End
 	// the last segment seen.
 	Start, End time.Time
@@ -73,6 +76,13 @@ type Conn struct {
 	ResetAt    time.Time
 	ClientRSTs int
 	ServerRSTs int
+	// ResetAfterEnd: the first RST came after the connection had ended
+	// with both FINs acknowledged. It ended nothing: it answered a stray
+	// segment (on loopback, a delayed ACK overtaken by the FIN sent after
+	// it, which the peer's TIME_WAIT acknowledges once more, to a socket
+	// gone) and killed the TIME_WAIT of the side that received it (Linux
+	// accepts an RST in TIME_WAIT: tcp_rfc1337 is 0 by default).
+	ResetAfterEnd bool
 	// Ended: an RST was sent, or both FINs were sent and the later one
 	// was acknowledged. A connection not Ended was still open (or closing)
 	// when the capture stopped.

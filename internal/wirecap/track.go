@@ -212,11 +212,13 @@ func (c *connState) noteRST(side Side, seg segment) {
 	} else {
 		c.ServerRSTs++
 	}
+	ended := c.Ended
 	c.Ended = true
 	if c.Reset {
 		return
 	}
 	c.Reset, c.ResetBy, c.ResetAt = true, side, seg.At
+	c.ResetAfterEnd = ended
 	if c.FirstCloser == NoSide {
 		c.FirstCloser, c.FirstKind, c.FirstCloseAt = side, KindRST, seg.At
 	}
@@ -227,6 +229,7 @@ func (t *tracker) result() []Conn {
 	out := make([]Conn, len(t.conns))
 	for i, c := range t.conns {
 		out[i] = c.Conn
+		out[i].SawSYNACK = c.sawISN[1]
 		out[i].ClientBytes, out[i].ServerBytes = c.bytes(0), c.bytes(1)
 		out[i].Proto, out[i].Requests, out[i].RequestsUnsure = c.stream.result()
 	}

@@ -102,6 +102,7 @@ func TestCloseDerivation(t *testing.T) {
 		reset        bool
 		resetBy      Side
 		ended        bool
+		afterEnd     bool
 	}
 	for _, tc := range []struct {
 		name   string
@@ -173,6 +174,15 @@ func TestCloseDerivation(t *testing.T) {
 			k.send(cEnd, flagPSH|flagACK, "late")
 			k.send(cEnd, flagRST, "")
 		}, want{closer: Server, kind: KindFIN, reset: true, resetBy: Client, ended: true}},
+		{"RST after both FINs: a TIME_WAIT killed, the close was FINs", func(k *talk) {
+			k.send(cEnd, flagFIN|flagACK, "")
+			stale := k.emit(sEnd, flagACK, "") // the server's delayed ACK of it
+			k.send(sEnd, flagFIN|flagACK, "")  // overtakes it
+			k.send(cEnd, flagACK, "")          // the server's socket is gone
+			k.deliver(stale)                   // the client's TIME_WAIT answers it
+			k.send(cEnd, flagACK, "")
+			k.send(sEnd, flagRST, "") // the listener's answer: no such connection
+		}, want{closer: Client, kind: KindFIN, reset: true, resetBy: Server, ended: true, afterEnd: true}},
 		{"open", func(k *talk) {
 			k.send(cEnd, flagPSH|flagACK, "x")
 		}, want{}},
@@ -182,17 +192,29 @@ func TestCloseDerivation(t *testing.T) {
 			k.handshake()
 			tc.script(k)
 			c := k.one()
-			got := want{c.FirstCloser, c.FirstKind, c.Simultaneous, c.Reset, c.ResetBy, c.Ended}
+			got := want{c.FirstCloser, c.FirstKind, c.Simultaneous, c.Reset, c.ResetBy, c.Ended, c.ResetAfterEnd}
 			if got != tc.want {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
 			}
-			if c.Client != k.cli || c.Server != k.srv || !c.SawSYN {
+			if c.Client != k.cli || c.Server != k.srv || !c.SawSYN || !c.SawSYNACK {
 				t.Fatalf("ends %v -> %v (syn %v)", c.Client, c.Server, c.SawSYN)
 			}
 			if c.FirstCloser != NoSide && (c.FirstCloseAt.Before(c.Start) || c.FirstCloseAt.After(c.End)) {
 				t.Fatalf("first close at %v outside [%v, %v]", c.FirstCloseAt, c.Start, c.End)
 			}
 		})
+	}
+}
+
+// TestRefused: a SYN answered by an RST (no listener) is a connection on
+// the wire that never opened: SawSYNACK tells it from one that did.
+func TestRefused(t *testing.T) {
+	k := newTalk(t, "127.0.0.1:50000", "127.0.0.1:8080", 8080)
+	k.send(cEnd, flagSYN, "")
+	k.send(sEnd, flagRST|flagACK, "")
+	c := k.one()
+	if !c.SawSYN || c.SawSYNACK || c.FirstCloser != Server || c.FirstKind != KindRST {
+		t.Fatalf("refused: syn %v syn-ack %v, first close %v %v", c.SawSYN, c.SawSYNACK, c.FirstCloser, c.FirstKind)
 	}
 }
 

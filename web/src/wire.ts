@@ -421,6 +421,8 @@ export interface ExpConnections {
   medianLifetimeMs: number;
   /** Requests the server served on an already-used connection (the server's count of reuse). */
   reusedRequests: number;
+  /** Requests the server served (carried + reusedRequests): the population of the reuse ratio. */
+  servedRequests: number;
   /** How long the side that did not close first took to close (its CLOSE_WAIT), over FIN-ended connections. */
   closeWaitMedianMs: number;
   closeWaitMaxMs: number;

@@ -3,12 +3,33 @@ import { compareFacts, MEASURES } from './compare';
 import { result } from './fixtures';
 import type { RunFacts } from './run';
 
-function facts(over: { opened?: number; reused?: number; total?: number; twS?: number; twC?: number; p50?: number; p99?: number; rps?: number; errors?: number }): RunFacts {
+interface Over {
+  opened?: number;
+  /** The server's reuse: requests served on an already-used connection, of served. */
+  reused?: number;
+  total?: number;
+  twS?: number;
+  twC?: number;
+  p50?: number;
+  p99?: number;
+  rps?: number;
+  errors?: number;
+  /** httptrace's GotConn reused, when it differs from the server's count. */
+  traceReused?: number;
+  unused?: number;
+  teardown?: number;
+}
+
+function facts(over: Over): RunFacts {
   const r = result();
+  const total = over.total ?? 10;
+  const reused = over.reused ?? 0;
+  const opened = over.opened ?? 0;
+  const unused = over.unused ?? 0;
   return {
     ...r,
-    connections: { ...r.connections, opened: over.opened ?? 0 },
-    requests: { ...r.requests, total: over.total ?? 10, reused: over.reused ?? 0, errors: over.errors ?? 0 },
+    connections: { ...r.connections, opened, unused, carried: total - reused, reusedRequests: reused, servedRequests: total, teardown: over.teardown ?? 0 },
+    requests: { ...r.requests, total, reused: over.traceReused ?? reused, errors: over.errors ?? 0 },
     kernel: { ...r.kernel, timeWaitPeak: { server: over.twS ?? 0, client: over.twC ?? 0 } },
     latency: { ...r.latency, p50Ms: over.p50 ?? 0.5, p99Ms: over.p99 ?? 1, requestsPerSec: over.rps ?? 19 },
   };
@@ -46,5 +67,22 @@ describe('comparison', () => {
     expect(rows.map((r) => r.id)).toEqual(MEASURES.map((m) => m.id));
     expect(rows.find((r) => r.id === 'errors')).toMatchObject({ differs: true, better: 'b' });
     expect(compareFacts(facts({ total: 0 }), facts({ total: 0 })).find((r) => r.id === 'reuse')?.fa).toBe('0 % (0 of 0)');
+  });
+
+  it('reuse is the server count of the requests it served, as in the verdict; not httptrace over the client total', () => {
+    // pool-churn as the issue saw it: httptrace said 1784 of 2000 (89 %),
+    // the server served 1622 of 2000 on an already-used connection (81 %),
+    // 378 connections carried them, 242 more were never used.
+    const churn = facts({ total: 2000, reused: 1622, traceReused: 1784, opened: 620, unused: 242, teardown: 2 });
+    const sized = facts({ total: 2000, reused: 1949, traceReused: 1951, opened: 51, teardown: 50 });
+    const rows = Object.fromEntries(compareFacts(churn, sized).map((r) => [r.id, r]));
+    expect(rows.reuse).toMatchObject({ a: 0.811, fa: '81 % (1,622 of 2,000)', b: 0.975, better: 'b' });
+    expect(rows.connections).toMatchObject({ label: 'Connections opened', a: 620, b: 51 });
+    expect(rows.carried).toMatchObject({ label: 'Connections that carried requests', a: 378, b: 51, better: 'b' });
+    expect(rows.unused).toMatchObject({ label: 'Connections never used', a: 242, b: 0 });
+    // Opened = carried requests + never used, on one screen.
+    expect(rows.connections.a).toBe(rows.carried.a + rows.unused.a);
+    // What the teardown closed is what was left open: neither is better.
+    expect(rows.teardown).toMatchObject({ label: 'Connections closed by teardown', differs: true, better: null });
   });
 });

@@ -5,6 +5,7 @@
 // finding). Pure.
 
 import { formatInt, formatPercent } from '../format';
+import { CONN_LABELS, reuseOf } from './counts';
 import type { RunFacts } from './run';
 
 export type Better = 'a' | 'b' | null;
@@ -37,6 +38,8 @@ type Measure = {
   format: (v: number, f: RunFacts) => string;
   /** Lower is better (connections, TIME_WAIT, errors, latency) or higher (reuse, throughput). */
   lowerBetter: boolean;
+  /** Neither value is better (what the teardown closed depends on what was left open). */
+  noBetter?: boolean;
   differs?: (a: number, b: number) => boolean;
 };
 
@@ -52,19 +55,34 @@ function ratioDiffers(ratio: number, min: number) {
   };
 }
 
-/** Share of requests that ran on an already-open connection (0..1). */
+/** Share of the requests the server served that went over an already-used connection (0..1): the server's count over the server's population (counts.ts). */
 export function reuseRatio(f: RunFacts): number {
-  return f.requests.total > 0 ? f.requests.reused / f.requests.total : 0;
+  return reuseOf(f.connections).ratio;
 }
 
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export const MEASURES: readonly Measure[] = [
-  { id: 'connections', label: 'Connections opened', source: 'listener accepts', value: (f) => f.connections.opened, format: count, lowerBetter: true },
+  { id: 'connections', label: capital(CONN_LABELS.opened), source: 'listener accepts', value: (f) => f.connections.opened, format: count, lowerBetter: true },
+  {
+    id: 'carried',
+    label: `Connections that ${CONN_LABELS.carried}`,
+    source: 'server: requests per accepted connection',
+    value: (f) => f.connections.carried,
+    format: count,
+    lowerBetter: true,
+  },
+  { id: 'unused', label: `Connections ${CONN_LABELS.unused}`, source: 'listener accepts, no request', value: (f) => f.connections.unused, format: count, lowerBetter: true },
+  { id: 'teardown', label: `Connections ${CONN_LABELS.teardown}`, source: 'wrapped conns', value: (f) => f.connections.teardown, format: count, lowerBetter: true, noBetter: true },
   {
     id: 'reuse',
-    label: 'Requests on a reused connection',
-    source: 'httptrace GotConn',
+    label: 'Requests served on an already-used connection',
+    source: 'server: requests per accepted connection',
     value: (f) => Math.round(reuseRatio(f) * 1000) / 1000,
-    format: (v, f) => `${formatPercent(v)} (${formatInt(f.requests.reused)} of ${formatInt(f.requests.total)})`,
+    format: (_v, f) => {
+      const r = reuseOf(f.connections);
+      return `${formatPercent(r.ratio)} (${formatInt(r.reused)} of ${formatInt(r.served)})`;
+    },
     lowerBetter: false,
   },
   { id: 'twServer', label: 'TIME_WAIT peak, server side', source: 'kernel polls', value: (f) => f.kernel.timeWaitPeak.server, format: count, lowerBetter: true },
@@ -91,7 +109,7 @@ export function compareFacts(a: RunFacts, b: RunFacts): CompareRow[] {
     const vb = m.value(b);
     const differs = m.differs ? m.differs(va, vb) : va !== vb;
     let better: Better = null;
-    if (differs) better = va < vb === m.lowerBetter ? 'a' : 'b';
+    if (differs && !m.noBetter) better = va < vb === m.lowerBetter ? 'a' : 'b';
     return { id: m.id, label: m.label, source: m.source, a: va, b: vb, fa: m.format(va, a), fb: m.format(vb, b), differs, better };
   });
 }

@@ -68,6 +68,7 @@ export function result(over: Partial<ExperimentResult> = {}): ExperimentResult {
       peakOpen: 0,
       medianLifetimeMs: 0,
       reusedRequests: 0,
+      servedRequests: 0,
       closeWaitMedianMs: 0,
       closeWaitMaxMs: 0,
       closeWaitOver: 0,

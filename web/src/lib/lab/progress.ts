@@ -1,8 +1,10 @@
 // What the progress panel shows for a run: the phase steps, one bar and its
-// caption, elapsed time and requests. Pure.
+// caption, elapsed time and requests, and the connection counts under the
+// names every view uses (counts.ts). Pure.
 
-import type { ExpPhase, ExpProgress, ExpStatus } from '../../wire';
+import type { ExpConnections, ExpPhase, ExpProgress, ExpStatus } from '../../wire';
 import { formatInt } from '../format';
+import { connCounts } from './counts';
 import { secondsLeft } from './lanes';
 
 export type StepState = 'done' | 'current' | 'todo';
@@ -61,4 +63,15 @@ export function progressView(p: ExpProgress, status: ExpStatus, error?: string):
     default:
       return { ...base, fraction: 1, caption: status === 'completed' ? `Completed in ${elapsed}` : 'Done' };
   }
+}
+
+/** The progress panel's connection figures: connections opened, big, and
+ * what became of them on one short line, under the names the verdict,
+ * Compare and `connlab run` use ("380 carried requests · 240 never used · 2
+ * closed by teardown"). Closed by teardown shows once the teardown has
+ * begun. */
+export function connectionsView(c: ExpConnections, phase: ExpPhase): { opened: string; detail: string } {
+  const [opened, ...rest] = connCounts(c);
+  const shown = rest.filter((x) => x.id !== 'teardown' || phase === 'teardown' || phase === 'done');
+  return { opened: formatInt(opened.n), detail: shown.map((x) => `${formatInt(x.n)} ${x.label}`).join(' · ') };
 }
