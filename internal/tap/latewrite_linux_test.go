@@ -39,32 +39,12 @@ func TestLateWriteIsReset(t *testing.T) {
 		}
 	}
 	tr := NewTracker(time.Now(), 10)
-	srvc := make(chan net.Conn, 1)
-	go func() { // ends with the one Accept (or ln.Close)
-		c, err := ln.Accept()
-		if err != nil {
-			srvc <- nil
-			return
-		}
-		srvc <- tr.Accepted(c)
-	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := tr.Dialed(nc, 0)
-	srv := <-srvc
-	if srv == nil {
-		t.Fatal("accept failed")
-	}
+	cli, srv := trackedPair(t, ln, tr)
 	if err := srv.Close(); err != nil { // the server closes first: a FIN
 		t.Fatal(err)
 	}
 	// Cork the client: what it writes stays queued until its close.
-	rc, err := nc.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := cli.raw
 	var serr error
 	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) }); err != nil || serr != nil {
 		t.Fatalf("cork: %v %v", err, serr)

@@ -23,6 +23,30 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// trackedPair dials ln and returns both ends of the connection as tr
+// tracks them: the client's dialed conn and the server's accepted one.
+func trackedPair(t *testing.T, ln net.Listener, tr *Tracker) (cli *Conn, srv net.Conn) {
+	t.Helper()
+	srvc := make(chan net.Conn, 1)
+	go func() { // ends with the one Accept (or ln.Close)
+		c, err := ln.Accept()
+		if err != nil {
+			srvc <- nil
+			return
+		}
+		srvc <- tr.Accepted(c)
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli = tr.Dialed(nc, 0)
+	if srv = <-srvc; srv == nil {
+		t.Fatal("accept failed")
+	}
+	return cli, srv
+}
+
 func TestDialerRefusesOtherAddresses(t *testing.T) {
 	tr := NewTracker(time.Now(), 10)
 	d := NewDialer("127.0.0.1:1", tr, net.KeepAliveConfig{})
@@ -40,24 +64,7 @@ func TestCloseProbe(t *testing.T) {
 	}
 	defer ln.Close()
 	tr := NewTracker(time.Now(), 10)
-	srvc := make(chan net.Conn, 1)
-	go func() { // ends with the one Accept (or ln.Close)
-		c, err := ln.Accept()
-		if err != nil {
-			srvc <- nil
-			return
-		}
-		srvc <- tr.Accepted(c)
-	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := tr.Dialed(nc, 0)
-	srv := <-srvc
-	if srv == nil {
-		t.Fatal("accept failed")
-	}
+	cli, srv := trackedPair(t, ln, tr)
 	if _, err := srv.Write([]byte("unread")); err != nil {
 		t.Fatal(err)
 	}
