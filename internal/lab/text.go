@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/connlab/connlab/internal/experiment"
+	"github.com/connlab/connlab/internal/verdict"
 	"github.com/connlab/connlab/internal/wire"
 )
 
@@ -144,27 +144,12 @@ func reuseLine(c *wire.ExpConnections, q *wire.ExpRequests) string {
 	return s
 }
 
-// percent is part of whole as the verdict writes it: "81%", "2.5%",
-// "<0.1%", ">99%" ("-" when whole is 0).
+// percent is part of whole as the verdict writes it ("-" when whole is 0).
 func percent(part, whole int) string {
-	switch {
-	case whole <= 0:
+	if whole <= 0 {
 		return "-"
-	case part == whole:
-		return "100%"
-	case part == 0:
-		return "0%"
 	}
-	v := float64(part) * 100 / float64(whole)
-	switch {
-	case v < 0.1:
-		return "<0.1%"
-	case v < 10:
-		return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + "%"
-	case v > 99:
-		return ">99%"
-	}
-	return strconv.Itoa(int(math.Round(v))) + "%"
+	return verdict.Percent(part, whole)
 }
 
 // overrides lists "key=value" for the spec fields that differ from the

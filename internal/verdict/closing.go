@@ -255,7 +255,7 @@ func timeWait(ev Evidence) Finding {
 			f.Level = LevelBad
 		}
 		f.Evidence = append(f.Evidence, fmt.Sprintf("client-side TIME_WAIT %d = %s of Linux's default %d ephemeral ports",
-			pc, pct(pc, ephemeralPorts), ephemeralPorts))
+			pc, Percent(pc, ephemeralPorts), ephemeralPorts))
 		f.Why += " On the client each one pins an ephemeral port toward this server for those 60 s: a client that dials faster than about 470 connections/s to one address runs out."
 		f.Change = "Reuse connections on the client (keep-alive on, idle pool sized to the concurrency) so it dials and closes less."
 	}

@@ -57,7 +57,7 @@ func reuse(ev Evidence) Finding {
 		onExisting = max(r.Total-used, 0)
 	}
 	f.Evidence = append(f.Evidence, fmt.Sprintf("server: %s went over an already-used connection (reuse ratio %s); %s carried them",
-		of(onExisting, max(served, onExisting), "request served", "requests served"), pct(onExisting, max(served, onExisting)),
+		of(onExisting, max(served, onExisting), "request served", "requests served"), Percent(onExisting, max(served, onExisting)),
 		count(used, "connection", "connections")))
 	switch {
 	case r.Reused == onExisting:

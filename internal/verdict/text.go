@@ -32,7 +32,7 @@ func ofN(n, total int) string {
 
 // pct renders n/d as a rounded percentage that never claims 0% or 100%
 // unless it is exactly that.
-func pct(n, d int) string {
+func Percent(n, d int) string {
 	if d <= 0 {
 		return "0%"
 	}

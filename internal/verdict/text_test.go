@@ -14,8 +14,8 @@ func TestPct(t *testing.T) {
 		{600, 1000, "60%"}, {398, 28232, "1.4%"}, {1, 2000, "<0.1%"}, {1, 20, "5%"}, {1, 3, "33%"},
 	}
 	for _, c := range cases {
-		if got := pct(c.n, c.d); got != c.want {
-			t.Errorf("pct(%d, %d) = %q, want %q", c.n, c.d, got, c.want)
+		if got := Percent(c.n, c.d); got != c.want {
+			t.Errorf("Percent(%d, %d) = %q, want %q", c.n, c.d, got, c.want)
 		}
 	}
 }

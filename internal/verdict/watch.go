@@ -121,12 +121,12 @@ func watchCloser(ev WatchEvidence) Finding {
 	}
 	if who == "" {
 		f.Text = fmt.Sprintf("Both sides close first: the server on %s, the client on %s of connections (%.0f/min)",
-			pct(ev.ClosedServer, n), pct(ev.ClosedClient, n), perMin)
+			Percent(ev.ClosedServer, n), Percent(ev.ClosedClient, n), perMin)
 		f.Why = "TIME_WAIT sits on whichever side closed first, so it is split between the sides."
 		f.Lab = "server-idle-timeout"
 	} else {
 		f.Text = fmt.Sprintf("The %s closes first on %s of connections (%s, %.0f/min) → TIME_WAIT piles up on the %s: about %.0f held at any time",
-			who, pct(k, n), ofN(k, n), perMin, who, tw)
+			who, Percent(k, n), ofN(k, n), perMin, who, tw)
 		if who == "server" {
 			f.Why, f.Change, f.Lab = serverFirstWhy(ev)
 		} else {
