@@ -42,7 +42,14 @@ func TestPortLifecycle(t *testing.T) {
 			c.Close()
 		}
 	}()
-	eventually(t, 5*time.Second, "3 ESTABLISHED per side and a LISTEN", func() bool {
+	t.Cleanup(func() {
+		if t.Failed() {
+			var socks []wire.Socket
+			e.do("GET", "/api/ports/"+p+"/sockets", "", "", &socks)
+			t.Logf("last counts %+v; sockets %+v", st.Counts, socks)
+		}
+	})
+	eventually(t, waitLong, "3 ESTABLISHED per side and a LISTEN", func() bool {
 		st = wire.PortStatus{}
 		e.do("GET", "/api/ports/"+p, "", "", &st)
 		return st.Counts.Server["ESTABLISHED"] == 3 && st.Counts.Client["ESTABLISHED"] == 3 && st.Counts.Server["LISTEN"] == 1

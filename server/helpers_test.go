@@ -107,6 +107,11 @@ func (e *env) do(method, path, contentType, body string, out any) *http.Response
 }
 
 // eventually polls cond until it holds or the deadline passes.
+// waitLong bounds the waits on the kernel and the poll loop: generous, for a
+// 2-core machine running other suites at once (5 s was seen to run out with
+// the load average above 10), and still far under go test's -timeout.
+const waitLong = 30 * time.Second
+
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -128,6 +133,12 @@ func listen(t testing.TB) (port uint16, accepted <-chan net.Conn) {
 	}
 	ch := make(chan net.Conn, 64)
 	done := make(chan struct{})
+	// held keeps every accepted conn reachable until Cleanup: a test that
+	// takes one from the channel and drops it would otherwise have it
+	// closed by the garbage collector's finalizer at any time (seen under
+	// -race: the server side in FIN_WAIT2 while the test waited for
+	// ESTABLISHED).
+	var held []net.Conn
 	go func() { // stopped by ln.Close in Cleanup
 		defer close(done)
 		for {
@@ -135,14 +146,14 @@ func listen(t testing.TB) (port uint16, accepted <-chan net.Conn) {
 			if err != nil {
 				return
 			}
+			held = append(held, c)
 			ch <- c
 		}
 	}()
 	t.Cleanup(func() {
 		ln.Close()
-		<-done
-		close(ch)
-		for c := range ch {
+		<-done // held is the accept goroutine's until it ends
+		for _, c := range held {
 			c.Close()
 		}
 	})

@@ -330,7 +330,7 @@ func TestWebsocketCap(t *testing.T) {
 	}
 	// Closing one frees its slot once its session has ended.
 	open[0].Close()
-	eventually(t, 5*time.Second, "a free websocket slot", func() bool {
+	eventually(t, waitLong, "a free websocket slot", func() bool {
 		c, _, err := dialWS(t, e, e.url)
 		if err != nil {
 			return false

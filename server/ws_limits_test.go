@@ -136,7 +136,7 @@ func TestWebsocketByteBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	eventually(t, 5*time.Second, "the subscriber", func() bool { return e.hub.Len() == 1 })
+	eventually(t, waitLong, "the subscriber", func() bool { return e.hub.Len() == 1 })
 	// The socket buffers absorb a few MB before the queue grows: publish
 	// until the subscriber is dropped, at most 256 MB.
 	msg := []byte(`{"type":"ports","pad":"` + strings.Repeat("x", 64<<10) + `"}`)
@@ -187,7 +187,7 @@ func TestWebsocketTotalBudget(t *testing.T) {
 		defer c.Close()
 		stalled = append(stalled, c)
 	}
-	eventually(t, 5*time.Second, "the subscribers", func() bool { return e.hub.Len() == 4 })
+	eventually(t, waitLong, "the subscribers", func() bool { return e.hub.Len() == 4 })
 	msg := []byte(`{"type":"ports","pad":"` + strings.Repeat("x", 64<<10) + `"}`)
 	for i := 0; e.hub.Len() > 0; i++ {
 		if i == 4096 {

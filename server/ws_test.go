@@ -153,7 +153,7 @@ func TestWebsocketStalledReaderEvicted(t *testing.T) {
 	}
 	defer stalled.Close()
 	readType(t, fast, wire.TypeHello)
-	eventually(t, 5*time.Second, "two subscribers", func() bool { return e.hub.Len() == 2 })
+	eventually(t, waitLong, "two subscribers", func() bool { return e.hub.Len() == 2 })
 
 	// Large messages on the topic every browser joins: the stalled one's
 	// socket buffers fill (a few MB on loopback), then its writes time out or
@@ -185,5 +185,5 @@ func TestWebsocketStalledReaderEvicted(t *testing.T) {
 	if got := count.Load(); got != n {
 		t.Fatalf("fast reader got %d of %d messages in order", got, n)
 	}
-	eventually(t, 5*time.Second, "stalled subscriber evicted", func() bool { return e.hub.Len() == 1 })
+	eventually(t, waitLong, "stalled subscriber evicted", func() bool { return e.hub.Len() == 1 })
 }

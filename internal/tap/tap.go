@@ -83,10 +83,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 func (c *Conn) Write(b []byte) (int, error) {
-	// Looked at before the write: a peer that began to close while the
-	// write was under way may have read these bytes (on loopback the
-	// write hands them to the peer's socket before it returns).
-	late := c.rec.closing.Load()&sideBit(peerOf(c.side)) != 0
+	// Looked at before the write: only a peer whose close(2) had returned
+	// before these bytes left certainly never reads them. A peer still
+	// inside Close may yet read them (net/http's background reader does:
+	// a request racing a server restart was read, and the close was a
+	// FIN on the wire), so that window counts for nothing here.
+	late := c.rec.closed.Load()&sideBit(peerOf(c.side)) != 0
 	n, err := c.Conn.Write(b)
 	if err != nil {
 		c.saw(err)
@@ -108,11 +110,12 @@ func (c *Conn) saw(err error) {
 
 // Close records the close (state, unread bytes) and closes.
 func (c *Conn) Close() error {
-	c.rec.closing.Or(sideBit(c.side)) // before the probe: see lateWrite
 	if c.closed.CompareAndSwap(false, true) {
 		c.tr.closing(c)
 	}
-	return c.Conn.Close()
+	err := c.Conn.Close()
+	c.rec.closed.Or(sideBit(c.side)) // after close(2): see Write
+	return err
 }
 
 // CloseWrite sends a FIN (shutdown(SHUT_WR)); net/http's server uses it

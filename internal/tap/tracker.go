@@ -28,7 +28,7 @@ type half struct {
 	unread   int            // bytes unread in the receive queue then
 	idle     bool           // server: ConnState was idle at the close
 	teardown bool           // closed by the experiment's teardown
-	// lateWrite: this side wrote data after its peer's Close began (see
+	// lateWrite: this side wrote data after its peer's Close returned (see
 	// Tracker.lateWrite).
 	lateWrite bool
 	saw       saw
@@ -55,9 +55,10 @@ type conn struct {
 	connectNs int64
 	sealed    bool // no server end can arrive any more (listener closed)
 
-	// closing has bit sideBit(s) once side s called Close (set before
-	// its probe; read by the other side's writes).
-	closing   atomic.Uint32
+	// closed has bit sideBit(s) once side s's Close returned: its
+	// socket is gone from the application, and bytes the other side
+	// writes from then on reach nobody (read by that side's writes).
+	closed    atomic.Uint32
 	requests  atomic.Int64  // requests the server served on it
 	firstReq  atomic.Int64  // ns since start of the first, 0 none
 	lastReq   atomic.Int64  // ns since start of the last
@@ -179,7 +180,7 @@ func (t *Tracker) BeginTeardown() {
 	t.teardown.Store(true)
 }
 
-// sideBit is side s's bit in conn.closing.
+// sideBit is side s's bit in conn.closed.
 func sideBit(s sockstat.Side) uint32 { return 1 << s }
 
 // peerOf is the other end's side.
@@ -191,15 +192,16 @@ func peerOf(s sockstat.Side) sockstat.Side {
 }
 
 // lateWrite records that tc's side wrote data after its peer's application
-// began to close (full Close, not CloseWrite). Those bytes reach a socket
-// whose application will never read them: either they arrive before the
-// peer's close(2), which then finds unread data and sends an RST, or after
-// it, and the kernel aborts the orphaned socket with an RST
-// (tcp_abort_on_data). Either way the peer resets the connection, even
-// when both Closes were probed before the RST (a request racing the
-// server's idle close: the client's writer sends it while its reader,
-// having seen the server's FIN, closes). The Close probes alone miss that
-// RST; a connection already ended is corrected here.
+// had closed its socket (a full Close returned, not CloseWrite). Those bytes
+// reach a socket nobody will read, and the kernel aborts it with an RST
+// (Linux resets a closed socket that receives data). So the peer resets the
+// connection, even when both Closes were probed before the RST (a request
+// racing the server's idle close: the client's writer sends it while its
+// reader, having seen the server's FIN, closes). The Close probes alone
+// miss that RST; a connection already ended is corrected here. A write
+// that starts while the peer is still inside Close is not counted: the
+// peer may still read it (then its close is a FIN), or not (an RST the
+// probes see only if the bytes arrived before the probe).
 func (t *Tracker) lateWrite(tc *Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
