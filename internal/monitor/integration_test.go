@@ -449,14 +449,6 @@ func resetServer(t *testing.T) (port uint16, stop func()) {
 	return uint16(ln.Addr().(*net.TCPAddr).Port), func() { _ = ln.Close(); wg.Wait() }
 }
 
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
 // TestRealOwners: with the real owner pass, the socket table names this test
 // process for its own connections and the kernel for TIME_WAIT.
 func TestRealOwners(t *testing.T) {
