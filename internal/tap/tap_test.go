@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/connlab/connlab/internal/sockstat"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -87,5 +89,36 @@ func TestCloseProbe(t *testing.T) {
 	lanes, _ := tr.Lanes()
 	if len(lanes) != 1 || lanes[0].End != "rst" || lanes[0].ResetBy != "client" || lanes[0].ServerSaw != "reset" {
 		t.Fatalf("lane %+v", lanes)
+	}
+}
+
+// TestTimeWaitOnBothSidesIsSimultaneous: the probes name a first closer,
+// but the kernel then shows the connection's TIME_WAIT on both ends. Only
+// a simultaneous close does that (a passive closer never enters
+// TIME_WAIT), so the connection counts as simultaneous, in the lane and in
+// the totals.
+func TestTimeWaitOnBothSidesIsSimultaneous(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tr := NewTracker(time.Now(), 10)
+	cli, srv := trackedPair(t, ln, tr)
+	_ = cli.Close() // the client's probe sees ESTABLISHED: it closed first
+	_ = srv.Close()
+	tr.Finish()
+	if c := tr.Connections(); c.ClosedFirst.Client != 1 {
+		t.Fatalf("before the kernel's TIME_WAIT: closed first %+v, want the client", c.ClosedFirst)
+	}
+	port := uint16(cli.LocalAddr().(*net.TCPAddr).Port)
+	tr.AttributeTimeWait([]TimeWaitSeen{{Port: port, Side: sockstat.Client, Left: time.Minute}}, 1)
+	tr.AttributeTimeWait([]TimeWaitSeen{{Port: port, Side: sockstat.Server, Left: time.Minute}}, 2)
+	c := tr.Connections()
+	if c.ClosedFirst.Simultaneous != 1 || c.ClosedFirst.Client != 0 || c.ClosedFirst.Server != 0 {
+		t.Fatalf("TIME_WAIT on both ends: closed first %+v, want simultaneous", c.ClosedFirst)
+	}
+	if lanes, _ := tr.Lanes(); len(lanes) != 1 || lanes[0].ClosedBy != "simultaneous" || lanes[0].TimeWait != "both" {
+		t.Fatalf("lanes %+v", lanes)
 	}
 }

@@ -508,7 +508,8 @@ func resetOf(s, k *half) (reset bool, by sockstat.Side, known bool) {
 // probed ESTABLISHED just before their Close, but the first FIN arrived
 // between the later end's probe and its close(2). The kernel then made
 // that end the passive closer, and only the other end entered TIME_WAIT;
-// a true simultaneous close puts both ends there.
+// a true simultaneous close puts both ends there, so TIME_WAIT on both
+// ends makes a close simultaneous whatever the probes said.
 func (t *Tracker) AttributeTimeWait(tws []TimeWaitSeen, atNs int64) {
 	if len(tws) == 0 {
 		return
@@ -527,6 +528,17 @@ func (t *Tracker) AttributeTimeWait(tws []TimeWaitSeen, atNs int64) {
 		}
 		c.tw |= 1 << tw.Side
 		c.version++
+		if both := uint8(1<<sockstat.Server | 1<<sockstat.Client); c.tw == both && c.ended && (c.closedBy == byServer || c.closedBy == byClient) {
+			// A passive closer never enters TIME_WAIT: both ends there is
+			// a simultaneous close, whatever the probes said (both FINs
+			// left before either arrived, the second one between its
+			// side's probe and its close(2)).
+			if !c.tdown {
+				t.agg.closedFirst[c.closedBy]--
+				t.agg.closedFirst[bySimultaneous]++
+			}
+			c.closedBy = bySimultaneous
+		}
 	}
 	for _, c := range first {
 		if !c.ended || c.closedBy != bySimultaneous || c.tw == 1<<sockstat.Server|1<<sockstat.Client {
