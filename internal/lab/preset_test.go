@@ -144,6 +144,18 @@ var timeWaitKilled sync.Map
 // RST; all are still there at the end (they last 60 s). Per lane, the
 // TIME_WAIT the kernel showed for its 4-tuple is on the side that closed
 // first.
+// timeWaitLanes counts the lanes whose kernel TIME_WAIT was seen on side
+// (alone or on both ends).
+func timeWaitLanes(r *lab.Result, side string) int {
+	n := 0
+	for _, l := range r.Lanes {
+		if l.TimeWait == side || l.TimeWait == "both" {
+			n++
+		}
+	}
+	return n
+}
+
 func checkTimeWait(t *testing.T, r *lab.Result) {
 	t.Helper()
 	tw := map[string]int{}
@@ -233,7 +245,11 @@ func TestPresets(t *testing.T) {
 			// that each connection ended before the teardown, by someone.
 			within(t, "closed first by the server, client or both", closedFirst(c), 20, 20)
 			within(t, "closed first by the server", c.ClosedFirst.Server, 1, 20)
-			within(t, "kernel server TIME_WAIT peak", k.TimeWaitPeak.Server, c.ClosedFirst.Server, 20)
+			// At least the server-side TIME_WAITs the polls attributed to
+			// lanes (all entered within the run, each lasting 60 s): not
+			// every server-first close, since a new SYN may take over a
+			// TIME_WAIT's 4-tuple, or a stray RST kill it (seen: 19 of 20).
+			within(t, "kernel server TIME_WAIT peak", k.TimeWaitPeak.Server, timeWaitLanes(r, "server"), 20)
 			checkTimeWait(t, r)
 		}},
 		{experiment.PresetBodyNotRead, nil, func(t *testing.T, r *lab.Result) {
