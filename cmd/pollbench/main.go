@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/connlab/connlab/internal/hostpop"
 	"github.com/connlab/connlab/internal/sockstat"
 	"github.com/connlab/connlab/internal/sysinfo"
 )
@@ -41,10 +42,6 @@ const (
 	// minPolls and maxPolls bound the polls per measurement.
 	minPolls = 5
 	maxPolls = 3000
-	// maxPairsPerChild caps one holder process (2 fds per pair).
-	maxPairsPerChild = 9000
-	// childReadyTimeout bounds how long a holder may take to connect.
-	childReadyTimeout = 2 * time.Minute
 )
 
 // budget is how long each method is polled at each size (a variable for
@@ -52,13 +49,7 @@ const (
 var budget = 1500 * time.Millisecond
 
 func main() {
-	if pairs := os.Getenv(childEnv); pairs != "" {
-		if err := holdPairs(pairs); err != nil {
-			fmt.Fprintln(os.Stderr, "pollbench child:", err)
-			os.Exit(1)
-		}
-		return
-	}
+	hostpop.IfHolder()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -78,15 +69,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	raiseFileLimit()
+	hostpop.RaiseFileLimit()
 
 	port, closePort, err := portPopulation(portPairs)
 	if err != nil {
 		return err
 	}
 	defer closePort()
-	pop := &population{log: log}
-	defer pop.close()
+	pop := hostpop.New(log)
+	defer pop.Close()
 
 	netlink, err := sockstat.New(log, sockstat.ModeNetlink)
 	if err != nil {
@@ -106,10 +97,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, "|---:|---|---:|---:|---:|---:|---:|---:|")
 	var rows []row
 	for _, size := range sizes {
-		if err := pop.grow(ctx, size); err != nil {
+		if err := pop.Grow(ctx, size); err != nil {
 			return err
 		}
-		host := hostSockets()
+		host := hostpop.HostSockets()
 		ss, err := measureSS(ctx, port)
 		if err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -12,16 +11,13 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/connlab/connlab/internal/hostpop"
 )
 
 func TestMain(m *testing.M) {
 	// The population's holders are this test binary re-executed.
-	if pairs := os.Getenv(childEnv); pairs != "" {
-		if err := holdPairs(pairs); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	hostpop.IfHolder()
 	goleak.VerifyTestMain(m)
 }
 
@@ -33,7 +29,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	budget = 50 * time.Millisecond
 	const added = 300
-	target := hostSockets() + added
+	target := hostpop.HostSockets() + added
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-sizes", strconv.Itoa(target)}, &out, io.Discard); err != nil {
 		t.Fatal(err)
